@@ -1,0 +1,97 @@
+// The records a Store keeps. Plain structs with SQL-friendly shapes (one struct
+// = one table row): no backend types appear here, so the RocksDB backend and a
+// PostgreSQL backend implement the same contract.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chat::store {
+
+enum class ChatType : std::uint8_t { direct = 0, group = 1 };
+enum class Role : std::uint8_t { member = 0, admin = 1 };
+
+struct UserRecord {
+  std::string user_id;
+  std::string phone;  // E.164
+  std::string name;
+  std::string last_seen_privacy = "everyone";  // everyone | contacts | nobody
+  std::int64_t created_ts = 0;
+};
+
+struct DeviceRecord {
+  std::string user_id;
+  std::string device_id;
+  std::string name;
+  std::string token_hash;  // sha256 of the bearer token; the token itself is never stored
+  std::int64_t created_ts = 0;
+  std::int64_t last_active_ts = 0;
+};
+
+// A device's cursor: the highest offset of its user's event stream it has acked.
+struct CursorRecord {
+  std::string user_id;
+  std::string device_id;
+  std::uint64_t offset = 0;
+};
+
+struct ChatRecord {
+  std::string chat_id;
+  ChatType type = ChatType::direct;
+  std::string title;
+  std::int64_t created_ts = 0;
+};
+
+struct MemberRecord {
+  std::string chat_id;
+  std::string user_id;
+  Role role = Role::member;
+  std::int64_t joined_ts = 0;
+};
+
+// One row of a chat's log. `seq` is the chat's gapless sequence number.
+struct MessageRecord {
+  std::string chat_id;
+  std::uint64_t seq = 0;
+  std::string message_id;
+  std::string sender;         // empty for system messages
+  std::string sender_device;  // empty for system messages
+  std::int64_t ts = 0;
+  std::string kind;  // text | media | system
+  std::string body;
+  std::optional<std::uint64_t> reply_to;
+  std::vector<std::string> media;  // media ids
+  std::string client_msg_id;
+  std::string system_json;  // for kind == system: the change, as a JSON object
+  bool deleted = false;
+};
+
+// One entry of a user's event stream. Events are small pointers: a message
+// event names (chat_id, seq) and the message is read from the chat's log, so a
+// group message is stored once, not once per member.
+enum class EventKind : std::uint8_t { message = 1, deleted = 2, receipt = 3, chat = 4 };
+
+struct EventRecord {
+  std::string user_id;
+  std::uint64_t offset = 0;
+  EventKind kind = EventKind::message;
+  std::string chat_id;
+  std::uint64_t seq = 0;  // message / deleted: the seq; chat: the chat version (see below)
+  // receipt only:
+  std::string actor;   // the user whose delivery/read this reports
+  std::string status;  // delivered | read
+  std::int64_t ts = 0;
+};
+
+// A chat object as it was right after a membership/title change, as JSON.
+// `chat` events point at one, so replaying the stream shows each change as it
+// happened (and a removed member never sees what the chat became later).
+struct ChatVersionRecord {
+  std::string chat_id;
+  std::uint64_t seq = 0;  // the chat's last_seq right after the change
+  std::string json;
+};
+
+}  // namespace chat::store

@@ -1,0 +1,132 @@
+#include "store/rocks/codec.hpp"
+
+#include <boost/json.hpp>
+
+#include "store/store.hpp"
+
+namespace chat::store::rocks {
+namespace json = boost::json;
+namespace {
+
+json::object parse_object(std::string_view v) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(v, ec);
+  if (ec || !parsed.is_object()) throw StoreError("corrupt record in store");
+  return std::move(parsed.as_object());
+}
+
+std::string str(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return {};
+  return std::string(it->value().get_string());
+}
+
+std::int64_t i64(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end()) return 0;
+  if (it->value().is_int64()) return it->value().get_int64();
+  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().get_uint64());
+  return 0;
+}
+
+std::string serialize(const json::object& o) { return json::serialize(o); }
+
+}  // namespace
+
+std::string encode(const UserRecord& r) {
+  return serialize({{"p", r.phone}, {"n", r.name}, {"lp", r.last_seen_privacy}, {"c", r.created_ts}});
+}
+void decode(std::string_view v, UserRecord& r) {
+  auto o = parse_object(v);
+  r.phone = str(o, "p");
+  r.name = str(o, "n");
+  r.last_seen_privacy = str(o, "lp");
+  r.created_ts = i64(o, "c");
+}
+
+std::string encode(const DeviceRecord& r) {
+  return serialize({{"n", r.name}, {"t", r.token_hash}, {"c", r.created_ts}, {"a", r.last_active_ts}});
+}
+void decode(std::string_view v, DeviceRecord& r) {
+  auto o = parse_object(v);
+  r.name = str(o, "n");
+  r.token_hash = str(o, "t");
+  r.created_ts = i64(o, "c");
+  r.last_active_ts = i64(o, "a");
+}
+
+std::string encode(const ChatRecord& r) {
+  return serialize({{"y", static_cast<int>(r.type)}, {"t", r.title}, {"c", r.created_ts}});
+}
+void decode(std::string_view v, ChatRecord& r) {
+  auto o = parse_object(v);
+  r.type = i64(o, "y") == 1 ? ChatType::group : ChatType::direct;
+  r.title = str(o, "t");
+  r.created_ts = i64(o, "c");
+}
+
+std::string encode(const MemberRecord& r) {
+  return serialize({{"r", static_cast<int>(r.role)}, {"j", r.joined_ts}});
+}
+void decode(std::string_view v, MemberRecord& r) {
+  auto o = parse_object(v);
+  r.role = i64(o, "r") == 1 ? Role::admin : Role::member;
+  r.joined_ts = i64(o, "j");
+}
+
+std::string encode(const MessageRecord& r) {
+  json::object o{{"id", r.message_id}, {"ts", r.ts}, {"k", r.kind}};
+  if (!r.sender.empty()) o["s"] = r.sender;
+  if (!r.sender_device.empty()) o["sd"] = r.sender_device;
+  if (!r.body.empty()) o["b"] = r.body;
+  if (r.reply_to) o["rt"] = *r.reply_to;
+  if (!r.media.empty()) {
+    json::array media;
+    for (const auto& m : r.media) media.emplace_back(m);
+    o["m"] = std::move(media);
+  }
+  if (!r.client_msg_id.empty()) o["cm"] = r.client_msg_id;
+  if (!r.system_json.empty()) o["sy"] = r.system_json;
+  if (r.deleted) o["d"] = true;
+  return serialize(o);
+}
+void decode(std::string_view v, MessageRecord& r) {
+  auto o = parse_object(v);
+  r.message_id = str(o, "id");
+  r.ts = i64(o, "ts");
+  r.kind = str(o, "k");
+  r.sender = str(o, "s");
+  r.sender_device = str(o, "sd");
+  r.body = str(o, "b");
+  if (o.contains("rt")) r.reply_to = static_cast<std::uint64_t>(i64(o, "rt"));
+  if (auto it = o.find("m"); it != o.end() && it->value().is_array()) {
+    for (const auto& m : it->value().get_array()) {
+      if (m.is_string()) r.media.emplace_back(m.get_string());
+    }
+  }
+  r.client_msg_id = str(o, "cm");
+  r.system_json = str(o, "sy");
+  auto d = o.find("d");
+  r.deleted = d != o.end() && d->value().is_bool() && d->value().get_bool();
+}
+
+std::string encode(const EventRecord& r) {
+  json::object o{{"k", static_cast<int>(r.kind)}, {"c", r.chat_id}, {"s", r.seq}};
+  if (r.kind == EventKind::receipt) {
+    o["u"] = r.actor;
+    o["st"] = r.status;
+    o["ts"] = r.ts;
+  }
+  return serialize(o);
+}
+void decode(std::string_view v, EventRecord& r) {
+  auto o = parse_object(v);
+  r.kind = static_cast<EventKind>(i64(o, "k"));
+  r.chat_id = str(o, "c");
+  r.seq = static_cast<std::uint64_t>(i64(o, "s"));
+  r.actor = str(o, "u");
+  r.status = str(o, "st");
+  r.ts = i64(o, "ts");
+}
+
+}  // namespace chat::store::rocks

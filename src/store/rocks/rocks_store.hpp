@@ -1,0 +1,15 @@
+// The embedded Store: RocksDB, one column family per table (see keys.hpp).
+// Created by apps/ only; the rest of the server sees a `Store&`.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace chat::store {
+
+// Opens (creating if needed) the store in `dir`. Throws StoreError on failure.
+std::unique_ptr<Store> open_rocks_store(const std::string& dir);
+
+}  // namespace chat::store
