@@ -88,7 +88,7 @@ std::string encode(const MessageRecord& r) {
   if (!r.client_msg_id.empty()) o["cm"] = r.client_msg_id;
   if (!r.system_json.empty()) o["sy"] = r.system_json;
   if (r.deleted) o["d"] = true;
-  return serialize(o);
+  return json::serialize(o);
 }
 void decode(std::string_view v, MessageRecord& r) {
   auto o = parse_object(v);
@@ -117,7 +117,7 @@ std::string encode(const EventRecord& r) {
     o["st"] = r.status;
     o["ts"] = r.ts;
   }
-  return serialize(o);
+  return json::serialize(o);
 }
 void decode(std::string_view v, EventRecord& r) {
   auto o = parse_object(v);

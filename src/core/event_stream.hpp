@@ -1,0 +1,46 @@
+// Reading a user's event stream and moving a device's cursor.
+//
+// The stream is the truth behind delivery ("pull-backed push"): a WebSocket
+// session or a long poll that starts, reconnects or falls behind reads the
+// stored events after its position, rendered here into the same EventFrames the
+// live path publishes. Only *committed* events are ever read, so a client never
+// sees an event a crash could still take back.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "core/event_frame.hpp"
+#include "core/principal.hpp"
+#include "core/sequencer.hpp"
+
+namespace chat::core {
+
+struct StreamPosition {
+  std::uint64_t cursor = 0;  // the device's acknowledged offset
+  std::uint64_t head = 0;    // the user's last committed offset
+};
+
+class EventStream {
+ public:
+  explicit EventStream(Sequencer& seq) : seq_(seq) {}
+
+  StreamPosition position(const Principal& who) const;
+  std::uint64_t head(const std::string& user_id) const;
+
+  // Committed events of `user_id` after `after`, oldest first, at most `limit`.
+  std::vector<EventFrame> read(const std::string& user_id, std::uint64_t after,
+                               std::size_t limit) const;
+
+  // Moves the device's cursor to `offset` (never backwards). An offset beyond
+  // the committed head is bad_request. `done` runs once the cursor is stored.
+  void ack(const Principal& who, std::uint64_t offset, std::function<void(Status)> done);
+
+ private:
+  Sequencer& seq_;
+};
+
+}  // namespace chat::core
