@@ -37,6 +37,10 @@ class ChatCore {
     sequencer_.load();
   }
 
+  // Shutdown: commits and completes every pending write. Call after the
+  // network has stopped (nothing submits any more), before destruction.
+  void stop() { writer_.stop(); }
+
   const CoreConfig& config() const { return config_; }
   Accounts& accounts() { return accounts_; }
   Chats& chats() { return chats_; }

@@ -47,21 +47,23 @@ std::uint64_t EventStream::head(const std::string& user_id) const {
   });
 }
 
-std::vector<EventFrame> EventStream::read(const std::string& user_id, std::uint64_t after,
-                                          std::size_t limit) const {
+EventPage EventStream::read(const std::string& user_id, std::uint64_t after,
+                            std::size_t limit) const {
   const std::uint64_t committed = head(user_id);
-  std::vector<EventFrame> frames;
-  if (after >= committed) return frames;
+  EventPage page;
+  page.last_offset = after;
+  if (after >= committed) return page;
   const auto& store = seq_.store();
   auto records = store.events_after(user_id, after, limit);
-  frames.reserve(records.size());
+  page.frames.reserve(records.size());
   for (const auto& e : records) {
     if (e.offset > committed) break;  // written by the writer, not yet acknowledged as durable
+    page.last_offset = e.offset;
     std::string tail = render_tail(store, e);
     if (tail.empty()) continue;
-    frames.push_back({e.offset, std::make_shared<const std::string>(std::move(tail)), 0});
+    page.frames.push_back({e.offset, std::make_shared<const std::string>(std::move(tail)), 0});
   }
-  return frames;
+  return page;
 }
 
 void EventStream::ack(const Principal& who, std::uint64_t offset,

@@ -24,6 +24,13 @@ struct StreamPosition {
   std::uint64_t head = 0;    // the user's last committed offset
 };
 
+// A page of the stream: the frames, and the last offset the read covered
+// (past any event that could not be rendered and was skipped).
+struct EventPage {
+  std::vector<EventFrame> frames;
+  std::uint64_t last_offset = 0;
+};
+
 class EventStream {
  public:
   explicit EventStream(Sequencer& seq) : seq_(seq) {}
@@ -32,8 +39,7 @@ class EventStream {
   std::uint64_t head(const std::string& user_id) const;
 
   // Committed events of `user_id` after `after`, oldest first, at most `limit`.
-  std::vector<EventFrame> read(const std::string& user_id, std::uint64_t after,
-                               std::size_t limit) const;
+  EventPage read(const std::string& user_id, std::uint64_t after, std::size_t limit) const;
 
   // Moves the device's cursor to `offset` (never backwards). An offset beyond
   // the committed head is bad_request. `done` runs once the cursor is stored.

@@ -19,13 +19,15 @@ constexpr std::int64_t kBatchSyncIntervalMs = 100;
 GroupCommitWriter::GroupCommitWriter(Store& store, Durability durability)
     : store_(store), durability_(durability), thread_([this] { run(); }) {}
 
-GroupCommitWriter::~GroupCommitWriter() {
+GroupCommitWriter::~GroupCommitWriter() { stop(); }
+
+void GroupCommitWriter::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void GroupCommitWriter::submit(std::vector<Mutation> mutations, Completion done) {

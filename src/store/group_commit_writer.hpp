@@ -35,7 +35,10 @@ class GroupCommitWriter {
   using Completion = std::function<void()>;
 
   GroupCommitWriter(Store& store, Durability durability);
-  ~GroupCommitWriter();  // drains the queue, then joins
+  ~GroupCommitWriter();  // stop()
+  // Commits everything queued so far, runs its completions, and ends the
+  // thread. Call only once nothing submits any more (shutdown).
+  void stop();
   GroupCommitWriter(const GroupCommitWriter&) = delete;
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 

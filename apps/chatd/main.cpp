@@ -1,0 +1,68 @@
+// chatd: the chat server. Parses options, opens the store, loads the domain,
+// serves until SIGINT/SIGTERM, then shuts down in dependency order: network
+// first (no new work), then the writer (every accepted write committed and
+// answered), then the store.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "core/chat_core.hpp"
+#include "net/server.hpp"
+#include "net/webhook_sms_gateway.hpp"
+#include "options.hpp"
+#include "store/rocks/rocks_store.hpp"
+
+int main(int argc, char** argv) {
+  using namespace chat;
+  int exit_code = 0;
+  auto options = app::parse_options(argc, argv, exit_code);
+  if (!options) return exit_code;
+
+  try {
+    std::unique_ptr<core::SmsGateway> sms;
+    if (options->sms == "webhook") {
+      sms = std::make_unique<net::WebhookSmsGateway>(options->sms_webhook_url);
+    } else {
+      sms = std::make_unique<net::LogSmsGateway>();
+    }
+    SystemClock clock;
+    core::ChatCore core(store::open_rocks_store(options->data_dir), options->durability,
+                        options->core, *sms, clock);
+    net::Metrics metrics;
+    net::RestApi api(core, metrics);
+    net::ServerContext ctx{core, api, metrics, options->net};
+
+    const std::size_t threads =
+        options->threads ? options->threads : std::max(1u, std::thread::hardware_concurrency());
+    net::Server server(ctx, threads);
+    const auto endpoint = server.listen(options->listen_host, options->listen_port);
+
+    boost::asio::io_context signals_io;
+    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+    signals.async_wait([](boost::system::error_code, int) {});
+    server.start();
+    // Scripts and tests wait for this line (and read the port from it).
+    std::printf("chatd: listening on %s:%u\n", endpoint.address().to_string().c_str(),
+                endpoint.port());
+    std::printf("chatd: %zu worker threads, durability %s%s, data in %s\n", threads,
+                options->durability == store::Durability::sync    ? "sync"
+                : options->durability == store::Durability::batch ? "batch"
+                                                                  : "none",
+                options->core.dev_mode ? ", dev mode (OTP codes in responses)" : "",
+                options->data_dir.c_str());
+    std::fflush(stdout);
+    signals_io.run();  // returns after the first signal
+
+    std::fprintf(stderr, "chatd: shutting down\n");
+    server.stop();
+    core.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "chatd: fatal: %s\n", e.what());
+    return 1;
+  }
+}

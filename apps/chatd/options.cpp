@@ -1,0 +1,134 @@
+#include "options.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <charconv>
+#include <fstream>
+#include <iostream>
+
+namespace chat::app {
+namespace po = boost::program_options;
+namespace {
+
+// CHATD_DATA -> "data", CHATD_WS_IDLE_TIMEOUT_MS -> "ws-idle-timeout-ms".
+std::string env_to_option(const std::string& env, const po::options_description& desc) {
+  constexpr std::string_view kPrefix = "CHATD_";
+  if (env.rfind(kPrefix, 0) != 0) return {};
+  std::string name = env.substr(kPrefix.size());
+  for (auto& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+  return desc.find_nothrow(name, false) ? name : std::string{};
+}
+
+bool split_listen(const std::string& listen, std::string& host, unsigned short& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string p = listen.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (ec != std::errc{} || end != p.data() + p.size() || value > 65535) return false;
+  port = static_cast<unsigned short>(value);
+  return true;
+}
+
+}  // namespace
+
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
+  Options o;
+  std::string listen, durability, config_file;
+  std::int64_t otp_ttl_s = 300, auth_ms = 10'000, idle_ms = 60'000;
+
+  po::options_description desc(
+      "chatd: a real-time chat server (see README.md and docs/operations.md)\n\n"
+      "Every flag may also be set as an environment variable CHATD_<FLAG> (CHATD_DATA,\n"
+      "CHATD_WS_IDLE_TIMEOUT_MS, ...) or as `flag = value` in the --config file.\n"
+      "Precedence: flag, then environment, then config file, then the default.\n\nOptions");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("config", po::value(&config_file), "read options from this file (`name = value` lines)")
+    ("listen", po::value(&listen)->default_value("0.0.0.0:8080"),
+     "HOST:PORT to serve HTTP and WebSocket on (port 0: any free port, printed at start)")
+    ("data", po::value(&o.data_dir)->default_value("./data"), "data directory (RocksDB)")
+    ("dev", po::bool_switch(&o.core.dev_mode),
+     "development mode: OTP codes are returned in responses (never use in production)")
+    ("threads", po::value(&o.threads)->default_value(0), "worker threads; 0 = one per core")
+    ("durability", po::value(&durability)->default_value("sync"),
+     "sync: fsync before every ack (survives power loss); batch: fsync every 100 ms "
+     "(survives a chatd crash, may lose the last 100 ms on power loss); none: never fsync")
+    ("sms", po::value(&o.sms)->default_value("log"),
+     "where OTP codes go: log (stderr) or webhook (POST {\"phone\",\"code\"} to --sms-webhook-url)")
+    ("sms-webhook-url", po::value(&o.sms_webhook_url), "http:// URL for --sms webhook")
+    ("otp-ttl-seconds", po::value(&otp_ttl_s)->default_value(300), "lifetime of an OTP code")
+    ("ws-auth-timeout-ms", po::value(&auth_ms)->default_value(10'000),
+     "close a WebSocket that has not authenticated within this time")
+    ("ws-idle-timeout-ms", po::value(&idle_ms)->default_value(60'000),
+     "close a WebSocket silent for this long (clients ping every 30 s)")
+    ("ws-max-queued-bytes", po::value(&o.net.ws_max_queued_bytes)->default_value(4u << 20),
+     "per-connection send queue bound; a client that falls this far behind is closed (1013) "
+     "and resumes from its cursor")
+    ("max-body-bytes", po::value(&o.core.limits.max_body_bytes)->default_value(64 * 1024),
+     "largest message body; REST request bodies may be 2x this + 4 KiB (JSON escaping)")
+    ("max-frame-bytes", po::value(&o.core.limits.max_frame_bytes)->default_value(1024 * 1024),
+     "largest WebSocket frame (a larger one closes the socket with 1009)")
+    ("max-group-members", po::value(&o.core.limits.max_group_members)->default_value(1024),
+     "largest group, creator included");
+  // clang-format on
+
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::store(po::parse_environment(desc, [&](const std::string& env) {
+                return env_to_option(env, desc);
+              }),
+              vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      exit_code = 0;
+      return std::nullopt;
+    }
+    if (vm.count("config")) {
+      std::ifstream file(vm["config"].as<std::string>());
+      if (!file) throw std::runtime_error("cannot read config file " + vm["config"].as<std::string>());
+      po::store(po::parse_config_file(file, desc), vm);
+    }
+    po::notify(vm);
+
+    if (!split_listen(listen, o.listen_host, o.listen_port)) {
+      throw std::runtime_error("--listen must be HOST:PORT, got '" + listen + "'");
+    }
+    if (durability == "sync") {
+      o.durability = store::Durability::sync;
+    } else if (durability == "batch") {
+      o.durability = store::Durability::batch;
+    } else if (durability == "none") {
+      o.durability = store::Durability::none;
+    } else {
+      throw std::runtime_error("--durability must be sync, batch or none");
+    }
+    if (o.sms != "log" && o.sms != "webhook") throw std::runtime_error("--sms must be log or webhook");
+    if (o.sms == "webhook" && o.sms_webhook_url.empty()) {
+      throw std::runtime_error("--sms webhook needs --sms-webhook-url");
+    }
+    if (otp_ttl_s <= 0 || auth_ms <= 0 || idle_ms <= 0) {
+      throw std::runtime_error("timeouts must be positive");
+    }
+    if (o.core.limits.max_body_bytes == 0 || o.core.limits.max_frame_bytes < 1024 ||
+        o.core.limits.max_group_members < 2 || o.net.ws_max_queued_bytes < 4096) {
+      throw std::runtime_error("limits too small (see --help)");
+    }
+    o.core.otp_ttl_ms = otp_ttl_s * 1000;
+    o.net.ws_auth_timeout = std::chrono::milliseconds(auth_ms);
+    o.net.ws_idle_timeout = std::chrono::milliseconds(idle_ms);
+    o.net.max_frame_bytes = o.core.limits.max_frame_bytes;
+    o.net.max_request_bytes = 2 * o.core.limits.max_body_bytes + 4096;
+    return o;
+  } catch (const std::exception& e) {
+    std::cerr << "chatd: " << e.what() << "\n(see chatd --help)\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+}
+
+}  // namespace chat::app

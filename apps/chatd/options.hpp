@@ -1,0 +1,31 @@
+// chatd's configuration: command-line flags, CHATD_* environment variables and
+// an optional config file (--config), in that order of precedence.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/config.hpp"
+#include "net/server_context.hpp"
+#include "store/store.hpp"
+
+namespace chat::app {
+
+struct Options {
+  std::string listen_host = "0.0.0.0";
+  unsigned short listen_port = 8080;
+  std::string data_dir = "./data";
+  std::size_t threads = 0;  // 0: one per core
+  store::Durability durability = store::Durability::sync;
+  std::string sms = "log";  // log | webhook
+  std::string sms_webhook_url;
+  core::CoreConfig core;
+  net::NetConfig net;
+};
+
+// Parses argv (+ environment + config file). Prints help or an error and
+// returns nullopt with `exit_code` set when the process should exit.
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code);
+
+}  // namespace chat::app

@@ -1,0 +1,47 @@
+// Server counters for GET /metrics (Prometheus text format).
+//
+// Plain relaxed atomics, bumped from socket threads: cheap enough for the hot
+// path (one uncontended atomic add per event written) and never locked.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "base/error.hpp"
+
+namespace chat::core {
+class ChatCore;
+}
+
+namespace chat::net {
+
+class Metrics {
+ public:
+  // Upper bounds (ms) of the delivery latency histogram's buckets.
+  static constexpr std::array<std::int64_t, 12> kLatencyBucketsMs = {1,   2,   5,    10,   25,   50,
+                                                                     100, 250, 500, 1000, 2500, 5000};
+
+  std::atomic<std::int64_t> http_connections{0};
+  std::atomic<std::int64_t> ws_connections{0};
+  std::atomic<std::uint64_t> http_requests{0};
+  std::atomic<std::uint64_t> events_delivered{0};
+  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
+
+  void count_error(ErrorCode code) {
+    errors_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+  }
+  // Time from the server ordering an event to its frame being written.
+  void observe_delivery_ms(std::int64_t ms);
+
+  std::string render(core::ChatCore& core) const;
+
+ private:
+  std::array<std::atomic<std::uint64_t>, 9> errors_{};
+  std::array<std::atomic<std::uint64_t>, kLatencyBucketsMs.size() + 1> latency_buckets_{};
+  std::atomic<std::uint64_t> latency_sum_ms_{0};
+  std::atomic<std::uint64_t> latency_count_{0};
+};
+
+}  // namespace chat::net

@@ -1,0 +1,409 @@
+// The WebSocket session.
+//
+// Life of a session:
+//
+//   accept --> unauthenticated --auth ok--> streaming --close/error--> closed
+//                  |  (other frames: error unauthorized;               ^
+//                  |   no auth in time: close 1008)                    |
+//                  \------------------------------ closing (handshake, forced after a grace)
+//
+// Streaming is "pull-backed push". `sent_upto_` is the last offset queued to
+// this socket. While `behind_`, the session reads pages of committed events
+// from the store after `sent_upto_` (catch-up after auth, or after a gap);
+// once caught up, live events from the LiveHub are queued directly as long as
+// each is exactly `sent_upto_ + 1`. Anything else (a gap, because a push was
+// missed) just sets `behind_` again, and the store fills it. The send queue is
+// bounded: a live event that would overflow it closes the socket (1013) -- the
+// client resumes from its cursor and loses nothing. Catch-up only reads while
+// the queue is below half the bound, so catching up never overflows it.
+//
+// Everything here runs on the session's worker thread; the LiveHub's callbacks
+// (on the storage writer thread) only append to a locked inbox and post.
+#include "net/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/value.hpp>
+
+#include <deque>
+#include <mutex>
+
+#include "proto/render.hpp"
+#include "proto/requests.hpp"
+
+namespace chat::net {
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = boost::asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kCatchUpPage = 256;
+constexpr int kMaxBadFrames = 100;  // then the client is treated as broken (close 1008)
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// One queued frame: a small per-connection head plus, for events, the tail
+// shared by every recipient. `offset` is 0 for replies.
+struct OutFrame {
+  std::string head;
+  std::shared_ptr<const std::string> tail;
+  std::int64_t sequenced_ms = 0;
+  bool is_event = false;
+  std::size_t size() const { return head.size() + (tail ? tail->size() : 0); }
+};
+
+class WsSession;
+
+// The session's mailbox on the LiveHub. Lives as long as the hub holds it;
+// forwards to the session only while the session exists.
+class Inbox final : public core::EventListener {
+ public:
+  Inbox(std::weak_ptr<WsSession> session, boost::asio::io_context& io, std::string device_id)
+      : session_(std::move(session)), io_(io), device_id_(std::move(device_id)) {}
+
+  void on_event(const core::EventFrame& frame) override;
+  void on_revoked() override;
+  const std::string& device_id() const override { return device_id_; }
+
+  std::vector<core::EventFrame> take() {
+    std::lock_guard lock(mutex_);
+    posted_ = false;
+    return std::exchange(pending_, {});
+  }
+
+ private:
+  std::weak_ptr<WsSession> session_;
+  boost::asio::io_context& io_;
+  std::string device_id_;
+  std::mutex mutex_;
+  std::vector<core::EventFrame> pending_;
+  bool posted_ = false;  // a drain is already on its way: one post per burst
+};
+
+class WsSession final : public WheelTarget, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(tcp::socket socket, ServerContext& ctx, Worker& worker)
+      : ws_(std::move(socket)), ctx_(ctx), worker_(worker) {
+    ctx_.metrics.ws_connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~WsSession() override { ctx_.metrics.ws_connections.fetch_sub(1, std::memory_order_relaxed); }
+
+  void start(beast::http::request<beast::http::string_body> upgrade,
+             std::optional<core::Principal> who) {
+    ws_.read_message_max(ctx_.config.max_frame_bytes);
+    ws_.auto_fragment(false);
+    // Timeouts are the wheel's job (one timer per thread, not per socket).
+    ws_.set_option(websocket::stream_base::timeout{websocket::stream_base::none(),
+                                                   websocket::stream_base::none(), false});
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(beast::http::field::server, "chatd"); }));
+    // WebSocket-level pings count as activity (PROTOCOL.md: "ping frames work too").
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { touch(); });
+    opened_ = SteadyClock::now();
+    touch();
+    worker_.wheel.schedule(weak_from_this(), opened_ + ctx_.config.ws_auth_timeout);
+    ws_.async_accept(upgrade, [self = shared_from_this(), who = std::move(who)](
+                                  beast::error_code ec) mutable {
+      if (ec) return self->finish();
+      self->state_ = State::open;
+      if (who) self->on_authenticated(std::move(*who), std::nullopt, json::value(nullptr));
+      self->read_next();
+    });
+  }
+
+  // Called (on our thread) when the Inbox has live events.
+  void drain_inbox() {
+    if (!inbox_ || state_ != State::open) return;
+    for (auto& frame : inbox_->take()) on_live_event(frame);
+  }
+
+  void revoke() { close_with(websocket::close_code::policy_error, "token revoked"); }
+
+  void on_deadline() override {
+    const auto now = SteadyClock::now();
+    switch (state_) {
+      case State::closed:
+        return;
+      case State::accepting:  // the handshake never completed
+      case State::closing:    // the peer never finished the close handshake
+        return finish();
+      case State::open:
+        break;
+    }
+    if (!who_) {
+      const auto deadline = opened_ + ctx_.config.ws_auth_timeout;
+      if (now >= deadline) return close_with(websocket::close_code::policy_error, "auth timeout");
+      return worker_.wheel.schedule(weak_from_this(), deadline);
+    }
+    const auto deadline = last_activity_ + ctx_.config.ws_idle_timeout;
+    if (now >= deadline) return close_with(websocket::close_code::going_away, "idle timeout");
+    worker_.wheel.schedule(weak_from_this(), deadline);
+  }
+
+ private:
+  enum class State { accepting, open, closing, closed };
+
+  void touch() { last_activity_ = SteadyClock::now(); }
+
+  // ---- Reading -------------------------------------------------------------
+
+  void read_next() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->finish();  // closed, reset, too big (1009), bad UTF-8 (1007)
+      self->touch();
+      if (self->state_ == State::open) {
+        if (!self->ws_.got_text()) {
+          self->on_bad_frame(json::value(nullptr), bad_request("frames must be JSON text"));
+        } else {
+          auto data = self->buffer_.cdata();
+          self->on_text({static_cast<const char*>(data.data()), data.size()});
+        }
+      }
+      self->buffer_.consume(self->buffer_.size());
+      self->read_next();
+    });
+  }
+
+  void on_text(std::string_view text) {
+    json::value id;
+    auto frame = proto::parse_frame(text, id);
+    if (!frame) return on_bad_frame(id, frame.error());
+    if (!who_) {
+      if (frame->type != proto::FrameType::auth) {
+        return reply_error(frame->id, unauthorized("authenticate first: send an auth frame"));
+      }
+      return on_auth(*frame);
+    }
+    switch (frame->type) {
+      case proto::FrameType::auth:
+        return reply_error(frame->id, bad_request("already authenticated"));
+      case proto::FrameType::ack:
+        return on_ack(*frame);
+      case proto::FrameType::send:
+        return on_send(*frame);
+      case proto::FrameType::ping:
+        return enqueue({proto::pong_frame(frame->id), nullptr, 0, false});
+      case proto::FrameType::read:
+      case proto::FrameType::delete_message:
+      case proto::FrameType::typing:
+      case proto::FrameType::presence_subscribe:
+        return reply_error(frame->id, bad_request("not supported by this server version yet"));
+    }
+  }
+
+  void on_bad_frame(const json::value& id, const Error& e) {
+    reply_error(id, e);
+    if (++bad_frames_ > kMaxBadFrames) {
+      close_with(websocket::close_code::policy_error, "too many malformed frames");
+    }
+  }
+
+  void on_auth(const proto::Frame& frame) {
+    auto auth = proto::auth_frame(frame);
+    auto who = ctx_.core.accounts().authenticate(auth.token);
+    if (!who) return reply_error(frame.id, who.error());
+    on_authenticated(std::move(*who), auth.from_offset, frame.id);
+  }
+
+  void on_authenticated(core::Principal who, std::optional<std::uint64_t> from_offset,
+                        const json::value& id) {
+    who_ = std::move(who);
+    // Listen before reading the stream position, so nothing committed in
+    // between can be missed: it is either read from the store or pushed.
+    inbox_ = std::make_shared<Inbox>(weak_from_this(), worker_.io, who_->device_id);
+    ctx_.core.hub().subscribe(who_->user_id, inbox_);
+    const auto position = ctx_.core.events().position(*who_);
+    sent_upto_ = from_offset ? std::min(*from_offset, position.head) : position.cursor;
+    std::string fields = "\"user_id\":" + proto::quote(who_->user_id) +
+                         ",\"device_id\":" + proto::quote(who_->device_id) +
+                         ",\"cursor\":" + std::to_string(position.cursor) +
+                         ",\"head\":" + std::to_string(position.head);
+    enqueue({proto::ok_frame(id, fields), nullptr, 0, false});
+    ctx_.core.accounts().touch_device(*who_);
+    behind_ = true;
+    catch_up();
+  }
+
+  void on_ack(const proto::Frame& frame) {
+    const auto ack = proto::ack_frame(frame);
+    ctx_.core.events().ack(*who_, ack.offset, reply_later<Status>(frame.id, [](const Status&) {
+                             return std::string{};
+                           }));
+  }
+
+  void on_send(const proto::Frame& frame) {
+    ctx_.core.send().send(
+        *who_, proto::send_frame(frame),
+        reply_later<Result<core::SendOutcome>>(frame.id, [](const Result<core::SendOutcome>& r) {
+          return "\"chat_id\":" + proto::quote(r->chat_id) + ",\"seq\":" + std::to_string(r->seq) +
+                 ",\"message_id\":" + proto::quote(r->message_id) +
+                 ",\"ts\":" + std::to_string(r->ts);
+        }));
+  }
+
+  // A completion for the domain (which may run on the writer thread) that
+  // hops back to this session and replies `ok` (rendered by `fields`) or `error`.
+  template <class R, class Fields>
+  std::function<void(R)> reply_later(json::value id, Fields fields) {
+    return [weak = weak_from_this(), &io = worker_.io, id = std::move(id), fields](R result) {
+      boost::asio::post(io, [weak, id, fields, result = std::move(result)] {
+        auto self = weak.lock();
+        if (!self || self->state_ != State::open) return;
+        if (!result) return self->reply_error(id, result.error());
+        if (!id.is_null()) self->enqueue({proto::ok_frame(id, fields(result)), nullptr, 0, false});
+      });
+    };
+  }
+
+  void reply_error(const json::value& id, const Error& e) {
+    ctx_.metrics.count_error(e.code);
+    enqueue({proto::error_frame(id, e), nullptr, 0, false});
+  }
+
+  // ---- The event stream ----------------------------------------------------
+
+  void on_live_event(const core::EventFrame& frame) {
+    if (frame.offset <= sent_upto_ || behind_) return;  // a duplicate, or the store will supply it
+    if (frame.offset != sent_upto_ + 1) {                // a push went missing: heal from the store
+      behind_ = true;
+      return catch_up();
+    }
+    if (queued_bytes_ + proto::event_head(frame.offset).size() + frame.tail->size() >
+        ctx_.config.ws_max_queued_bytes) {
+      ctx_.metrics.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+      return close_with(websocket::close_code::try_again_later, "slow consumer");
+    }
+    sent_upto_ = frame.offset;
+    enqueue({proto::event_head(frame.offset), frame.tail, frame.sequenced_ms, true});
+  }
+
+  void catch_up() {
+    while (behind_ && state_ == State::open &&
+           queued_bytes_ < ctx_.config.ws_max_queued_bytes / 2) {
+      auto page = ctx_.core.events().read(who_->user_id, sent_upto_, kCatchUpPage);
+      for (auto& f : page.frames) {
+        enqueue({proto::event_head(f.offset), std::move(f.tail), 0, true});
+      }
+      if (page.last_offset == sent_upto_) behind_ = false;  // nothing more is committed
+      sent_upto_ = page.last_offset;
+    }
+  }
+
+  // ---- Writing -------------------------------------------------------------
+
+  void enqueue(OutFrame frame) {
+    if (state_ != State::open) return;
+    queued_bytes_ += frame.size();
+    queue_.push_back(std::move(frame));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    writing_ = true;
+    const OutFrame& f = queue_.front();
+    std::array<boost::asio::const_buffer, 2> buffers{
+        boost::asio::buffer(f.head),
+        f.tail ? boost::asio::buffer(*f.tail) : boost::asio::const_buffer{}};
+    ws_.text(true);
+    ws_.async_write(buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_written(ec);
+    });
+  }
+
+  void on_written(beast::error_code ec) {
+    if (ec) {
+      writing_ = false;
+      return finish();
+    }
+    const OutFrame& f = queue_.front();
+    if (f.is_event) {
+      ctx_.metrics.events_delivered.fetch_add(1, std::memory_order_relaxed);
+      if (f.sequenced_ms) ctx_.metrics.observe_delivery_ms(now_ms() - f.sequenced_ms);
+    }
+    queued_bytes_ -= f.size();
+    queue_.pop_front();
+    if (behind_) catch_up();
+    if (queue_.empty() || state_ != State::open) {
+      writing_ = false;
+      return;
+    }
+    write_next();
+  }
+
+  // ---- Closing -------------------------------------------------------------
+
+  void close_with(websocket::close_code code, const char* reason) {
+    if (state_ != State::open) return;
+    state_ = State::closing;
+    unsubscribe();
+    worker_.wheel.schedule(weak_from_this(), SteadyClock::now() + ctx_.config.close_grace);
+    ws_.async_close(websocket::close_reason(code, reason),
+                    [self = shared_from_this()](beast::error_code) { self->finish(); });
+  }
+
+  // The socket is done: stop listening and release it.
+  void finish() {
+    if (state_ == State::closed) return;
+    state_ = State::closed;
+    unsubscribe();
+    beast::error_code ignored;
+    ws_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    ws_.next_layer().close(ignored);
+  }
+
+  void unsubscribe() {
+    if (inbox_ && who_) ctx_.core.hub().unsubscribe(who_->user_id, inbox_.get());
+  }
+
+  websocket::stream<tcp::socket> ws_;
+  beast::flat_buffer buffer_;
+  ServerContext& ctx_;
+  Worker& worker_;
+  State state_ = State::accepting;
+  std::optional<core::Principal> who_;
+  std::shared_ptr<Inbox> inbox_;
+  std::deque<OutFrame> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  std::uint64_t sent_upto_ = 0;
+  bool behind_ = false;
+  int bad_frames_ = 0;
+  SteadyClock::time_point opened_;
+  SteadyClock::time_point last_activity_;
+};
+
+void Inbox::on_event(const core::EventFrame& frame) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(frame);
+    if (posted_) return;
+    posted_ = true;
+  }
+  boost::asio::post(io_, [weak = session_] {
+    if (auto s = weak.lock()) s->drain_inbox();
+  });
+}
+
+void Inbox::on_revoked() {
+  boost::asio::post(io_, [weak = session_] {
+    if (auto s = weak.lock()) s->revoke();
+  });
+}
+
+}  // namespace
+
+void start_ws_session(tcp::socket socket,
+                      beast::http::request<beast::http::string_body> upgrade,
+                      std::optional<core::Principal> who, ServerContext& ctx, Worker& worker) {
+  std::make_shared<WsSession>(std::move(socket), ctx, worker)->start(std::move(upgrade),
+                                                                     std::move(who));
+}
+
+}  // namespace chat::net
