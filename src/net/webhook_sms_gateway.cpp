@@ -81,29 +81,47 @@ void WebhookSmsGateway::run() {
   }
 }
 
+// One POST with a 5 s deadline over the whole exchange (async operations on a
+// private io_context: Beast's stream timeouts only apply to async calls).
 bool WebhookSmsGateway::post(const Job& job) {
-  try {
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::seconds(5));
-    boost::asio::ip::tcp::resolver resolver(io);
-    stream.connect(resolver.resolve(host_, port_));
-    http::request<http::string_body> req(http::verb::post, target_, 11);
-    req.set(http::field::host, host_);
-    req.set(http::field::content_type, "application/json");
-    req.body() = boost::json::serialize(boost::json::object{{"phone", job.phone}, {"code", job.code}});
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    beast::error_code ignored;
-    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    return res.result_int() >= 200 && res.result_int() < 300;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "chatd: sms webhook error: %s\n", e.what());
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  boost::asio::ip::tcp::resolver resolver(io);
+  http::request<http::string_body> req(http::verb::post, target_, 11);
+  req.set(http::field::host, host_);
+  req.set(http::field::content_type, "application/json");
+  req.body() = boost::json::serialize(boost::json::object{{"phone", job.phone}, {"code", job.code}});
+  req.prepare_payload();
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  beast::error_code failure;
+  bool answered = false;
+
+  stream.expires_after(std::chrono::seconds(5));
+  resolver.async_resolve(host_, port_, [&](beast::error_code ec, auto endpoints) {
+    if (ec) return void(failure = ec);
+    stream.async_connect(endpoints, [&](beast::error_code ec, auto) {
+      if (ec) return void(failure = ec);
+      http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
+        if (ec) return void(failure = ec);
+        http::async_read(stream, buffer, res, [&](beast::error_code ec, std::size_t) {
+          if (ec) return void(failure = ec);
+          answered = true;
+        });
+      });
+    });
+  });
+  io.run_for(std::chrono::seconds(6));  // resolve is not covered by the stream's deadline
+  if (!answered) {
+    std::fprintf(stderr, "chatd: sms webhook error: %s\n",
+                 failure ? failure.message().c_str() : "timed out");
     return false;
   }
+  if (res.result_int() < 200 || res.result_int() >= 300) {
+    std::fprintf(stderr, "chatd: sms webhook answered %u\n", res.result_int());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace chat::net
