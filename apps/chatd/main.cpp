@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   if (!options) return exit_code;
 
   try {
+    if (options->compact) {
+      store::open_rocks_store(options->data_dir)->compact();
+      std::printf("chatd: compacted %s\n", options->data_dir.c_str());
+      return 0;
+    }
     std::unique_ptr<core::SmsGateway> sms;
     if (options->sms == "webhook") {
       sms = std::make_unique<net::WebhookSmsGateway>(options->sms_webhook_url);

@@ -51,6 +51,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     ("listen", po::value(&listen)->default_value("0.0.0.0:8080"),
      "HOST:PORT to serve HTTP and WebSocket on (port 0: any free port, printed at start)")
     ("data", po::value(&o.data_dir)->default_value("./data"), "data directory (RocksDB)")
+    ("compact", po::bool_switch(&o.compact),
+     "maintenance: fully compact the data dir (so overwritten data such as deleted messages "
+     "leaves the disk) and exit; chatd must not be running on it")
     ("dev", po::bool_switch(&o.core.dev_mode),
      "development mode: OTP codes are returned in responses (never use in production)")
     ("threads", po::value(&o.threads)->default_value(0), "worker threads; 0 = one per core")

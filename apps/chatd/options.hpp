@@ -20,6 +20,7 @@ struct Options {
   store::Durability durability = store::Durability::sync;
   std::string sms = "log";  // log | webhook
   std::string sms_webhook_url;
+  bool compact = false;  // maintenance: compact the data dir and exit
   core::CoreConfig core;
   net::NetConfig net;
 };

@@ -10,9 +10,13 @@
 #include "core/accounts.hpp"
 #include "core/chats.hpp"
 #include "core/config.hpp"
+#include "core/deletion.hpp"
 #include "core/event_stream.hpp"
 #include "core/history.hpp"
 #include "core/live_hub.hpp"
+#include "core/local_presence_registry.hpp"
+#include "core/presence.hpp"
+#include "core/receipts.hpp"
 #include "core/send_pipeline.hpp"
 #include "core/sequencer.hpp"
 #include "core/sms_gateway.hpp"
@@ -33,13 +37,23 @@ class ChatCore {
         chats_(sequencer_, config_),
         send_(sequencer_, config_),
         history_(sequencer_, config_),
-        events_(sequencer_) {
+        receipts_(sequencer_),
+        events_(sequencer_, receipts_),
+        deletion_(sequencer_),
+        presence_registry_(clock),
+        presence_(sequencer_, presence_registry_) {
     sequencer_.load();
   }
 
   // Shutdown: commits and completes every pending write. Call after the
   // network has stopped (nothing submits any more), before destruction.
-  void stop() { writer_.stop(); }
+  void stop() {
+    presence_registry_.stop();
+    presence_.shutdown();
+    writer_.stop();
+  }
+  // The registry's thread calls into presence_, which is destroyed first.
+  ~ChatCore() { presence_registry_.stop(); }
 
   const CoreConfig& config() const { return config_; }
   Accounts& accounts() { return accounts_; }
@@ -47,6 +61,15 @@ class ChatCore {
   SendPipeline& send() { return send_; }
   History& history() { return history_; }
   EventStream& events() { return events_; }
+  Receipts& receipts() { return receipts_; }
+  Deletion& deletion() { return deletion_; }
+  Presence& presence() { return presence_; }
+
+  // A send from any transport: the typist's indicator ends, then the pipeline.
+  void send_message(const Principal& who, const proto::SendRequest& req, SendPipeline::Done done) {
+    presence_.message_sent(req.chat_id, who.user_id);
+    send_.send(who, req, std::move(done));
+  }
   LiveHub& hub() { return hub_; }
   Sequencer& sequencer() { return sequencer_; }
   const store::GroupCommitWriter& writer() const { return writer_; }
@@ -61,7 +84,11 @@ class ChatCore {
   Chats chats_;
   SendPipeline send_;
   History history_;
+  Receipts receipts_;
   EventStream events_;
+  Deletion deletion_;
+  LocalPresenceRegistry presence_registry_;
+  Presence presence_;
 };
 
 }  // namespace chat::core

@@ -135,6 +135,7 @@ std::vector<ChatListEntry> Chats::list(const Principal& who) {
     std::int64_t activity;
     std::string chat_id;
     std::uint64_t last_seq;
+    std::uint64_t read_seq;
     std::string json;
   };
   std::vector<Item> items = seq_.read([&](Directory& dir) {
@@ -145,6 +146,7 @@ std::vector<ChatListEntry> Chats::list(const Principal& who) {
       const ChatState* chat = dir.chat(id);
       if (!chat || !chat->committed || !chat->member(who.user_id)) continue;
       out.push_back({chat->activity_ts, id, chat->committed_seq,
+                     chat->member(who.user_id)->read_seq,
                      proto::chat_json(chat->record, chat->members, chat->committed_seq)});
     }
     return out;
@@ -155,8 +157,9 @@ std::vector<ChatListEntry> Chats::list(const Principal& who) {
   std::vector<ChatListEntry> out;
   out.reserve(items.size());
   for (auto& item : items) {
-    ChatListEntry e{std::move(item.json), std::nullopt};
+    ChatListEntry e{std::move(item.json), std::nullopt, item.read_seq, 0};
     if (item.last_seq > 0) e.last_message = seq_.store().get_message(item.chat_id, item.last_seq);
+    e.unread = unread_.count(item.chat_id, who.user_id, item.read_seq, item.last_seq);
     out.push_back(std::move(e));
   }
   return out;

@@ -16,6 +16,7 @@
 #include "core/config.hpp"
 #include "core/principal.hpp"
 #include "core/sequencer.hpp"
+#include "core/unread.hpp"
 #include "proto/requests.hpp"
 #include "store/records.hpp"
 
@@ -31,13 +32,16 @@ struct ChatView {
 struct ChatListEntry {
   std::string chat_json;
   std::optional<store::MessageRecord> last_message;
+  std::uint64_t read_seq = 0;
+  std::uint64_t unread = 0;
 };
 
 class Chats {
  public:
   using Done = std::function<void(Result<ChatView>)>;
 
-  Chats(Sequencer& seq, const CoreConfig& config) : seq_(seq), config_(config) {}
+  Chats(Sequencer& seq, const CoreConfig& config)
+      : seq_(seq), config_(config), unread_(seq.store()) {}
 
   void create(const Principal& who, const proto::CreateChatRequest& req, Done done);
   Result<ChatView> get(const Principal& who, const std::string& chat_id);
@@ -60,6 +64,7 @@ class Chats {
 
   Sequencer& seq_;
   const CoreConfig& config_;
+  UnreadCounter unread_;
 };
 
 }  // namespace chat::core

@@ -58,6 +58,9 @@ struct Directory {
   std::unordered_map<std::string, std::string> pending_phones;  // phone -> user being created
   // Profiles written but not yet committed, so a read-modify-write sees them.
   std::unordered_map<std::string, store::UserRecord> pending_users;
+  // "chat\0seq" of deletions written but not yet committed (a second delete
+  // of the same message must not emit a second event).
+  std::unordered_set<std::string> pending_deletes;
 
   ChatState* chat(const std::string& id) {
     auto it = chats.find(id);

@@ -1,5 +1,7 @@
 #include "core/event_stream.hpp"
 
+#include <map>
+
 #include "proto/render.hpp"
 
 namespace chat::core {
@@ -66,30 +68,44 @@ EventPage EventStream::read(const std::string& user_id, std::uint64_t after,
   return page;
 }
 
+std::vector<std::pair<std::string, std::uint64_t>> EventStream::delivered_in(
+    const std::string& user_id, std::uint64_t from, std::uint64_t to) const {
+  std::map<std::string, std::uint64_t> highest;
+  while (from < to) {
+    auto events = seq_.store().events_after(user_id, from, 1000);
+    if (events.empty()) break;
+    for (const auto& e : events) {
+      if (e.offset > to) break;
+      if (e.kind == store::EventKind::message) {
+        auto& h = highest[e.chat_id];
+        h = std::max(h, e.seq);
+      }
+    }
+    from = events.back().offset;
+  }
+  return {highest.begin(), highest.end()};
+}
+
 void EventStream::ack(const Principal& who, std::uint64_t offset,
                       std::function<void(Status)> done) {
-  std::optional<Error> error;
-  bool already = false;
+  const auto position = this->position(who);
+  if (offset > position.head) return done(bad_request("offset is beyond the stream head"));
+  if (offset <= position.cursor) return done(ok_status());  // cursors never move backwards
+
+  // Store reads outside the lock: the acked events are committed, immutable.
+  auto plans = receipts_.plan(who.user_id, ReceiptStatus::delivered,
+                              delivered_in(who.user_id, position.cursor, offset));
+  const std::int64_t now = seq_.clock().now_ms();
   seq_.transact([&](Transaction& tx) {
-    Directory& dir = tx.directory();
-    auto stream = dir.streams.find(who.user_id);
-    const std::uint64_t head = stream == dir.streams.end() ? 0 : stream->second.committed;
-    if (offset > head) {
-      error = bad_request("offset is beyond the stream head");
-      return;
-    }
-    auto [it, inserted] = dir.cursors.try_emplace(cursor_key(who), 0);
+    auto [it, inserted] = tx.directory().cursors.try_emplace(cursor_key(who), 0);
     if (inserted) it->second = seq_.store().get_cursor(who.user_id, who.device_id);
-    if (offset <= it->second) {
-      already = true;  // cursors never move backwards; nothing to store
-      return;
+    if (offset > it->second) {
+      it->second = offset;
+      tx.put(store::PutCursor{{who.user_id, who.device_id, offset}});
     }
-    it->second = offset;
-    tx.put(store::PutCursor{{who.user_id, who.device_id, offset}});
+    for (const auto& p : plans) receipts_.apply(tx, who.user_id, ReceiptStatus::delivered, p, now);
     tx.on_committed([done] { done(ok_status()); });
   });
-  if (error) return done(std::move(*error));
-  if (already) done(ok_status());
 }
 
 }  // namespace chat::core

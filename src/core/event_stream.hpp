@@ -15,6 +15,7 @@
 #include "base/result.hpp"
 #include "core/event_frame.hpp"
 #include "core/principal.hpp"
+#include "core/receipts.hpp"
 #include "core/sequencer.hpp"
 
 namespace chat::core {
@@ -33,7 +34,7 @@ struct EventPage {
 
 class EventStream {
  public:
-  explicit EventStream(Sequencer& seq) : seq_(seq) {}
+  EventStream(Sequencer& seq, Receipts& receipts) : seq_(seq), receipts_(receipts) {}
 
   StreamPosition position(const Principal& who) const;
   std::uint64_t head(const std::string& user_id) const;
@@ -42,11 +43,19 @@ class EventStream {
   EventPage read(const std::string& user_id, std::uint64_t after, std::size_t limit) const;
 
   // Moves the device's cursor to `offset` (never backwards). An offset beyond
-  // the committed head is bad_request. `done` runs once the cursor is stored.
+  // the committed head is bad_request. The messages the acked events point at
+  // count as delivered to the user (receipts.hpp). `done` runs once the cursor
+  // is stored.
   void ack(const Principal& who, std::uint64_t offset, std::function<void(Status)> done);
 
  private:
+  // The highest message seq per chat among the user's events in (from, to].
+  std::vector<std::pair<std::string, std::uint64_t>> delivered_in(const std::string& user_id,
+                                                                  std::uint64_t from,
+                                                                  std::uint64_t to) const;
+
   Sequencer& seq_;
+  Receipts& receipts_;
 };
 
 }  // namespace chat::core

@@ -43,6 +43,21 @@ void LiveHub::publish(const std::string& user_id, const EventFrame& frame) {
   for (const auto& l : it->second) l->on_event(frame);
 }
 
+void LiveHub::publish_ephemeral(const std::string& user_id,
+                                const std::shared_ptr<const std::string>& frame) {
+  Shard& s = shard_for(user_id);
+  std::lock_guard lock(s.mutex);
+  auto it = s.by_user.find(user_id);
+  if (it == s.by_user.end()) return;
+  for (const auto& l : it->second) l->on_ephemeral(frame);
+}
+
+bool LiveHub::has_listeners(const std::string& user_id) {
+  Shard& s = shard_for(user_id);
+  std::lock_guard lock(s.mutex);
+  return s.by_user.count(user_id) > 0;
+}
+
 void LiveHub::revoke_device(const std::string& user_id, const std::string& device_id) {
   List revoked;
   {

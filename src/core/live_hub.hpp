@@ -29,6 +29,9 @@ class EventListener {
   virtual void on_event(const EventFrame& frame) = 0;
   // The device's token was revoked (logout): close.
   virtual void on_revoked() = 0;
+  // An ephemeral frame (typing, presence): no offset, never stored, never
+  // replayed. Listeners that cannot show it (long polls) ignore it.
+  virtual void on_ephemeral(const std::shared_ptr<const std::string>& /*frame*/) {}
   virtual const std::string& device_id() const = 0;
 };
 
@@ -37,6 +40,8 @@ class LiveHub {
   void subscribe(const std::string& user_id, std::shared_ptr<EventListener> listener);
   void unsubscribe(const std::string& user_id, const EventListener* listener);
   void publish(const std::string& user_id, const EventFrame& frame);
+  void publish_ephemeral(const std::string& user_id, const std::shared_ptr<const std::string>& frame);
+  bool has_listeners(const std::string& user_id);
   void revoke_device(const std::string& user_id, const std::string& device_id);
 
   std::size_t listeners() const { return listeners_.load(std::memory_order_relaxed); }

@@ -64,8 +64,24 @@ std::string profile_json(const core::Profile& p) {
                                       {"devices", std::move(devices)}});
 }
 
-std::string public_user_json(const store::UserRecord& u) {
-  return json::serialize(json::object{{"user_id", u.user_id}, {"name", u.name}});
+json::value nullable(const std::optional<std::int64_t>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::object presence_object(const core::PresenceView& v) {
+  return json::object{{"user_id", v.user_id},
+                      {"online", v.online ? json::value(*v.online) : json::value(nullptr)},
+                      {"last_seen", nullable(v.last_seen)}};
+}
+
+// A seq from a path segment; not a number (or out of range) cannot exist: 404.
+std::optional<std::uint64_t> path_seq(const std::string& s) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc{} || end != s.data() + s.size() || n == 0 || n > proto::kMaxSeq) {
+    return std::nullopt;
+  }
+  return n;
 }
 
 // Completes `c` with the chat object: 201 for a new chat, else 200.
@@ -96,6 +112,10 @@ const std::vector<RestApi::Route>& RestApi::routes() {
       {"PATCH", "/v1/chats/{}/members/{}", true, &RestApi::set_role},
       {"POST", "/v1/chats/{}/messages", true, &RestApi::send_message},
       {"GET", "/v1/chats/{}/messages", true, &RestApi::history},
+      {"DELETE", "/v1/chats/{}/messages/{}", true, &RestApi::delete_message},
+      {"PUT", "/v1/chats/{}/messages/{}/status", true, &RestApi::set_status},
+      {"GET", "/v1/chats/{}/messages/{}/receipts", true, &RestApi::receipts},
+      {"GET", "/v1/presence", true, &RestApi::presence},
       {"GET", "/v1/events", true, &RestApi::poll_events},
       {"POST", "/v1/events/ack", true, &RestApi::ack_events},
       {"GET", "/healthz", false, &RestApi::healthz},
@@ -204,6 +224,7 @@ void RestApi::patch_me(RestCall& c) {
   if (!req) return fail(c, req.error());
   core_.accounts().update_profile(c.who, *req, [this, respond = c.respond](Result<core::Profile> p) {
     if (!p) return respond(error(p.error()));
+    core_.presence().privacy_changed(p->user.user_id, p->user.last_seen_privacy);
     respond(json_response(200, profile_json(*p)));
   });
 }
@@ -211,7 +232,9 @@ void RestApi::patch_me(RestCall& c) {
 void RestApi::get_user(RestCall& c) {
   auto u = core_.accounts().user(c.params[0]);
   if (!u) return fail(c, u.error());
-  c.respond(json_response(200, public_user_json(*u)));
+  json::object o = presence_object(core_.presence().view(c.who.user_id, u->user_id));
+  o["name"] = u->name;
+  c.respond(json_response(200, json::serialize(o)));
 }
 
 void RestApi::find_user(RestCall& c) {
@@ -220,7 +243,9 @@ void RestApi::find_user(RestCall& c) {
   if (!*phone) return fail(c, bad_request("phone is required"));
   auto u = core_.accounts().user_by_phone(**phone);
   if (!u) return fail(c, u.error());
-  c.respond(json_response(200, public_user_json(*u)));
+  json::object o = presence_object(core_.presence().view(c.who.user_id, u->user_id));
+  o["name"] = u->name;
+  c.respond(json_response(200, json::serialize(o)));
 }
 
 // ---- Chats ------------------------------------------------------------------
@@ -239,6 +264,8 @@ void RestApi::list_chats(RestCall& c) {
     first = false;
     // The chat object, extended with the chat list's own fields.
     body.append(entry.chat_json, 0, entry.chat_json.size() - 1);
+    body += ",\"unread\":" + std::to_string(entry.unread);
+    body += ",\"read_seq\":" + std::to_string(entry.read_seq);
     body += ",\"last_message\":";
     body += entry.last_message ? proto::message_json(*entry.last_message) : "null";
     body += '}';
@@ -284,7 +311,7 @@ void RestApi::set_title(RestCall& c) {
 void RestApi::send_message(RestCall& c) {
   auto req = proto::parse_send_body(c.req.body, c.params[0]);
   if (!req) return fail(c, req.error());
-  core_.send().send(c.who, *req, [this, respond = c.respond](Result<core::SendOutcome> r) {
+  core_.send_message(c.who, *req, [this, respond = c.respond](Result<core::SendOutcome> r) {
     if (!r) return respond(error(r.error()));
     respond(json_response(r->created ? 201 : 200, *r->message_json));
   });
@@ -313,6 +340,63 @@ void RestApi::history(RestCall& c) {
   }
   body += "]}";
   c.respond(json_response(200, std::move(body)));
+}
+
+void RestApi::delete_message(RestCall& c) {
+  auto seq = path_seq(c.params[1]);
+  if (!seq) return fail(c, not_found("message not found"));
+  core_.deletion().delete_message(c.who, c.params[0], *seq, [this, respond = c.respond](Status s) {
+    if (!s) return respond(error(s.error()));
+    respond(no_content());
+  });
+}
+
+void RestApi::set_status(RestCall& c) {
+  auto seq = path_seq(c.params[1]);
+  if (!seq) return fail(c, not_found("message not found"));
+  auto req = proto::parse_status_body(c.req.body);
+  if (!req) return fail(c, req.error());
+  const auto status = req->read ? core::ReceiptStatus::read : core::ReceiptStatus::delivered;
+  core_.receipts().mark(c.who, c.params[0], status, *seq, [this, respond = c.respond](Status s) {
+    if (!s) return respond(error(s.error()));
+    respond(no_content());
+  });
+}
+
+void RestApi::receipts(RestCall& c) {
+  auto seq = path_seq(c.params[1]);
+  if (!seq) return fail(c, not_found("message not found"));
+  auto list = core_.receipts().of_message(c.who, c.params[0], *seq);
+  if (!list) return fail(c, list.error());
+  json::array out;
+  for (const auto& r : *list) {
+    out.push_back(json::object{{"user_id", r.user_id},
+                               {"delivered_ts", nullable(r.delivered_ts)},
+                               {"read_ts", nullable(r.read_ts)}});
+  }
+  c.respond(json_response(200, json::serialize(json::object{{"receipts", std::move(out)}})));
+}
+
+// ---- Presence ---------------------------------------------------------------
+
+void RestApi::presence(RestCall& c) {
+  auto ids = query_param(c.req.query, "user_ids");
+  if (!ids) return fail(c, ids.error());
+  if (!*ids) return fail(c, bad_request("user_ids is required"));
+  std::vector<std::string> users;
+  std::string_view rest = **ids;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    if (auto id = rest.substr(0, comma); !id.empty()) users.emplace_back(id);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  if (users.size() > core::Presence::kMaxSubscriptions) {
+    return fail(c, bad_request("at most " + std::to_string(core::Presence::kMaxSubscriptions) +
+                               " user_ids"));
+  }
+  json::array out;
+  for (const auto& id : users) out.push_back(presence_object(core_.presence().view(c.who.user_id, id)));
+  c.respond(json_response(200, json::serialize(json::object{{"presence", std::move(out)}})));
 }
 
 // ---- Events -----------------------------------------------------------------

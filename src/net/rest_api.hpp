@@ -68,6 +68,11 @@ class RestApi {
   // Messages.
   void send_message(RestCall& c);
   void history(RestCall& c);
+  void delete_message(RestCall& c);
+  void set_status(RestCall& c);
+  void receipts(RestCall& c);
+  // Presence.
+  void presence(RestCall& c);
   // Events (long poll).
   void poll_events(RestCall& c);
   void ack_events(RestCall& c);

@@ -29,6 +29,7 @@
 #include <deque>
 #include <mutex>
 
+#include "core/presence.hpp"
 #include "proto/render.hpp"
 #include "proto/requests.hpp"
 
@@ -63,27 +64,39 @@ class WsSession;
 
 // The session's mailbox on the LiveHub. Lives as long as the hub holds it;
 // forwards to the session only while the session exists.
-class Inbox final : public core::EventListener {
+class Inbox final : public core::EventListener, public core::PresenceWatcher {
  public:
-  Inbox(std::weak_ptr<WsSession> session, boost::asio::io_context& io, std::string device_id)
-      : session_(std::move(session)), io_(io), device_id_(std::move(device_id)) {}
+  Inbox(std::weak_ptr<WsSession> session, boost::asio::io_context& io, std::string user_id,
+        std::string device_id)
+      : session_(std::move(session)), io_(io), user_id_(std::move(user_id)),
+        device_id_(std::move(device_id)) {}
 
   void on_event(const core::EventFrame& frame) override;
+  void on_ephemeral(const std::shared_ptr<const std::string>& frame) override;
   void on_revoked() override;
   const std::string& device_id() const override { return device_id_; }
+  void on_presence(std::shared_ptr<const std::string> frame) override { on_ephemeral(frame); }
+  const std::string& viewer() const override { return user_id_; }
 
-  std::vector<core::EventFrame> take() {
+  struct Mail {
+    std::vector<core::EventFrame> events;
+    std::vector<std::shared_ptr<const std::string>> ephemeral;
+  };
+  Mail take() {
     std::lock_guard lock(mutex_);
     posted_ = false;
-    return std::exchange(pending_, {});
+    return std::exchange(mail_, {});
   }
 
  private:
+  void post_drain();  // with mutex_ held
+
   std::weak_ptr<WsSession> session_;
   boost::asio::io_context& io_;
+  std::string user_id_;
   std::string device_id_;
   std::mutex mutex_;
-  std::vector<core::EventFrame> pending_;
+  Mail mail_;
   bool posted_ = false;  // a drain is already on its way: one post per burst
 };
 
@@ -121,7 +134,14 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   // Called (on our thread) when the Inbox has live events.
   void drain_inbox() {
     if (!inbox_ || state_ != State::open) return;
-    for (auto& frame : inbox_->take()) on_live_event(frame);
+    auto mail = inbox_->take();
+    for (auto& frame : mail.events) on_live_event(frame);
+    for (auto& frame : mail.ephemeral) {
+      // Ephemeral frames are worth nothing late: under pressure they are dropped.
+      if (queued_bytes_ + frame->size() <= ctx_.config.ws_max_queued_bytes) {
+        enqueue({std::string{}, std::move(frame), 0, false});
+      }
+    }
   }
 
   void revoke() { close_with(websocket::close_code::policy_error, "token revoked"); }
@@ -191,12 +211,43 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
       case proto::FrameType::ping:
         return enqueue({proto::pong_frame(frame->id), nullptr, 0, false});
       case proto::FrameType::read:
+        return on_read(*frame);
       case proto::FrameType::delete_message:
+        return on_delete(*frame);
       case proto::FrameType::typing:
+        return on_typing(*frame);
       case proto::FrameType::presence_subscribe:
-        return reply_error(frame->id, bad_request("not supported by this server version yet"));
+        return on_presence_subscribe(*frame);
     }
   }
+
+  void on_read(const proto::Frame& frame) {
+    const auto r = proto::chat_seq_frame(frame);
+    ctx_.core.receipts().mark(*who_, r.chat_id, core::ReceiptStatus::read, r.seq,
+                              reply_later<Status>(frame.id, no_fields));
+  }
+
+  void on_delete(const proto::Frame& frame) {
+    const auto r = proto::chat_seq_frame(frame);
+    ctx_.core.deletion().delete_message(*who_, r.chat_id, r.seq,
+                                        reply_later<Status>(frame.id, no_fields));
+  }
+
+  void on_typing(const proto::Frame& frame) {
+    const auto t = proto::typing_frame(frame);
+    auto s = ctx_.core.presence().typing(*who_, t.chat_id, t.typing);
+    if (!s) return reply_error(frame.id, s.error());
+    if (!frame.id.is_null()) enqueue({proto::ok_frame(frame.id), nullptr, 0, false});
+  }
+
+  void on_presence_subscribe(const proto::Frame& frame) {
+    auto frames = ctx_.core.presence().subscribe(inbox_, proto::presence_subscribe_frame(frame));
+    if (!frames) return reply_error(frame.id, frames.error());
+    if (!frame.id.is_null()) enqueue({proto::ok_frame(frame.id), nullptr, 0, false});
+    for (auto& f : *frames) enqueue({std::move(f), nullptr, 0, false});
+  }
+
+  static std::string no_fields(const Status&) { return {}; }
 
   void on_bad_frame(const json::value& id, const Error& e) {
     reply_error(id, e);
@@ -217,8 +268,9 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
     who_ = std::move(who);
     // Listen before reading the stream position, so nothing committed in
     // between can be missed: it is either read from the store or pushed.
-    inbox_ = std::make_shared<Inbox>(weak_from_this(), worker_.io, who_->device_id);
+    inbox_ = std::make_shared<Inbox>(weak_from_this(), worker_.io, who_->user_id, who_->device_id);
     ctx_.core.hub().subscribe(who_->user_id, inbox_);
+    ctx_.core.presence().connected(who_->user_id);
     const auto position = ctx_.core.events().position(*who_);
     sent_upto_ = from_offset ? std::min(*from_offset, position.head) : position.cursor;
     std::string fields = "\"user_id\":" + proto::quote(who_->user_id) +
@@ -233,13 +285,11 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
 
   void on_ack(const proto::Frame& frame) {
     const auto ack = proto::ack_frame(frame);
-    ctx_.core.events().ack(*who_, ack.offset, reply_later<Status>(frame.id, [](const Status&) {
-                             return std::string{};
-                           }));
+    ctx_.core.events().ack(*who_, ack.offset, reply_later<Status>(frame.id, no_fields));
   }
 
   void on_send(const proto::Frame& frame) {
-    ctx_.core.send().send(
+    ctx_.core.send_message(
         *who_, proto::send_frame(frame),
         reply_later<Result<core::SendOutcome>>(frame.id, [](const Result<core::SendOutcome>& r) {
           return "\"chat_id\":" + proto::quote(r->chat_id) + ",\"seq\":" + std::to_string(r->seq) +
@@ -358,8 +408,13 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
     ws_.next_layer().close(ignored);
   }
 
+  // Leaves the hub and presence (once: called on closing and on finish).
   void unsubscribe() {
-    if (inbox_ && who_) ctx_.core.hub().unsubscribe(who_->user_id, inbox_.get());
+    if (!inbox_ || !who_) return;
+    ctx_.core.hub().unsubscribe(who_->user_id, inbox_.get());
+    ctx_.core.presence().unsubscribe(inbox_.get());
+    ctx_.core.presence().disconnected(who_->user_id);
+    inbox_.reset();
   }
 
   websocket::stream<tcp::socket> ws_;
@@ -380,12 +435,20 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
 };
 
 void Inbox::on_event(const core::EventFrame& frame) {
-  {
-    std::lock_guard lock(mutex_);
-    pending_.push_back(frame);
-    if (posted_) return;
-    posted_ = true;
-  }
+  std::lock_guard lock(mutex_);
+  mail_.events.push_back(frame);
+  post_drain();
+}
+
+void Inbox::on_ephemeral(const std::shared_ptr<const std::string>& frame) {
+  std::lock_guard lock(mutex_);
+  mail_.ephemeral.push_back(frame);
+  post_drain();
+}
+
+void Inbox::post_drain() {
+  if (posted_) return;
+  posted_ = true;
   boost::asio::post(io_, [weak = session_] {
     if (auto s = weak.lock()) s->drain_inbox();
   });

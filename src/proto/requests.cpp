@@ -54,7 +54,8 @@ const std::array<FrameSpec, 8>& frame_table() {
        {{"type", FT::string, true}, {"id", FT::any_id, false}, {"chat_id", FT::string, true},
         {"seq", FT::seq, true}}},
       {"typing", FrameType::typing,
-       {{"type", FT::string, true}, {"chat_id", FT::string, true}, {"typing", FT::boolean, true}}},
+       {{"type", FT::string, true}, {"id", FT::any_id, false}, {"chat_id", FT::string, true},
+        {"typing", FT::boolean, true}}},
       {"presence_subscribe", FrameType::presence_subscribe,
        {{"type", FT::string, true}, {"id", FT::any_id, false}, {"user_ids", FT::strings, true}}},
   }};
@@ -159,6 +160,16 @@ Result<AckRequest> parse_ack_body(std::string_view body) {
                                 });
 }
 
+Result<StatusRequest> parse_status_body(std::string_view body) {
+  auto r = parse_with<StatusRequest>(body, {{"status", FT::string, true}},
+                                     [](const json::object& o, StatusRequest& r) {
+                                       r.read = get_string(o, "status") == "read";
+                                       r.valid = r.read || get_string(o, "status") == "delivered";
+                                     });
+  if (r && !r->valid) return bad_request("status must be delivered or read");
+  return r;
+}
+
 Result<Frame> parse_frame(std::string_view text, json::value& id_out) {
   id_out = nullptr;
   auto obj = parse_object(text);
@@ -190,6 +201,18 @@ SendRequest send_frame(const Frame& f) {
   r.chat_id = get_string(f.fields, "chat_id");
   fill_send(f.fields, r);
   return r;
+}
+
+ChatSeqFrame chat_seq_frame(const Frame& f) {
+  return {get_string(f.fields, "chat_id"), get_seq(f.fields, "seq")};
+}
+
+TypingFrame typing_frame(const Frame& f) {
+  return {get_string(f.fields, "chat_id"), f.fields.at("typing").as_bool()};
+}
+
+std::vector<std::string> presence_subscribe_frame(const Frame& f) {
+  return get_strings(f.fields, "user_ids");
 }
 
 }  // namespace chat::proto

@@ -9,7 +9,10 @@
 //   ack     := offset
 //   send    := chat_id, client_msg_id, body?, reply_to?, media?
 //   ping    := (nothing)
-//   read, delete, typing, presence_subscribe: known, served by a later version
+//   read    := chat_id, seq
+//   delete  := chat_id, seq
+//   typing  := chat_id, typing
+//   presence_subscribe := user_ids (at most 500; checked by core)
 //
 // A frame whose JSON cannot be parsed yields an error with "id": null; a frame
 // with a readable id yields errors that echo it.
@@ -62,6 +65,11 @@ struct SendRequest {
 struct AckRequest {
   std::uint64_t offset = 0;
 };
+// PUT /v1/chats/{id}/messages/{seq}/status
+struct StatusRequest {
+  bool read = false;  // else delivered
+  bool valid = false;
+};
 
 Result<OtpRequest> parse_otp_request(std::string_view body);
 Result<VerifyRequest> parse_verify_request(std::string_view body);
@@ -73,6 +81,7 @@ Result<SetTitleRequest> parse_set_title(std::string_view body);
 // REST send: the chat id comes from the path.
 Result<SendRequest> parse_send_body(std::string_view body, std::string chat_id);
 Result<AckRequest> parse_ack_body(std::string_view body);
+Result<StatusRequest> parse_status_body(std::string_view body);
 
 enum class FrameType : std::uint8_t {
   auth, ack, send, ping, read, delete_message, typing, presence_subscribe
@@ -95,5 +104,17 @@ struct AuthFrame {
 AuthFrame auth_frame(const Frame& f);
 AckRequest ack_frame(const Frame& f);
 SendRequest send_frame(const Frame& f);
+// read and delete: {chat_id, seq}
+struct ChatSeqFrame {
+  std::string chat_id;
+  std::uint64_t seq = 0;
+};
+ChatSeqFrame chat_seq_frame(const Frame& f);
+struct TypingFrame {
+  std::string chat_id;
+  bool typing = false;
+};
+TypingFrame typing_frame(const Frame& f);
+std::vector<std::string> presence_subscribe_frame(const Frame& f);
 
 }  // namespace chat::proto

@@ -26,9 +26,11 @@ struct PutDirect { std::string user_lo; std::string user_hi; std::string chat_id
 struct PutMessage { MessageRecord message; };
 struct PutEvent { EventRecord event; };
 struct PutChatVersion { ChatVersionRecord version; };
+// When the user was last online (presence).
+struct PutLastSeen { std::string user_id; std::int64_t ts; };
 
 using Mutation = std::variant<PutUser, PutPhone, PutDevice, DeleteDevice, PutCursor, PutChat,
                               PutMember, DeleteMember, PutDirect, PutMessage, PutEvent,
-                              PutChatVersion>;
+                              PutChatVersion, PutLastSeen>;
 
 }  // namespace chat::store

@@ -49,6 +49,13 @@ struct MemberRecord {
   std::string user_id;
   Role role = Role::member;
   std::int64_t joined_ts = 0;
+  // Receipt high-water marks: this member has had delivered (any device acked)
+  // / has read every message up to this seq, since these times. One pair per
+  // member, never one row per message.
+  std::uint64_t delivered_seq = 0;
+  std::uint64_t read_seq = 0;
+  std::int64_t delivered_ts = 0;
+  std::int64_t read_ts = 0;
 };
 
 // One row of a chat's log. `seq` is the chat's gapless sequence number.

@@ -80,6 +80,7 @@ class Store {
   // Events of `user_id` with offset > after, ascending, at most `limit`.
   virtual std::vector<EventRecord> events_after(const std::string& user_id, std::uint64_t after,
                                                 std::size_t limit) const = 0;
+  virtual std::optional<std::int64_t> get_last_seen(const std::string& user_id) const = 0;
   virtual std::optional<std::string> get_chat_version(const std::string& chat_id,
                                                       std::uint64_t seq) const = 0;
 

@@ -66,12 +66,25 @@ void decode(std::string_view v, ChatRecord& r) {
 }
 
 std::string encode(const MemberRecord& r) {
-  return serialize({{"r", static_cast<int>(r.role)}, {"j", r.joined_ts}});
+  json::object o{{"r", static_cast<int>(r.role)}, {"j", r.joined_ts}};
+  if (r.delivered_seq) {
+    o["ds"] = r.delivered_seq;
+    o["dt"] = r.delivered_ts;
+  }
+  if (r.read_seq) {
+    o["rs"] = r.read_seq;
+    o["rt"] = r.read_ts;
+  }
+  return json::serialize(o);
 }
 void decode(std::string_view v, MemberRecord& r) {
   auto o = parse_object(v);
   r.role = i64(o, "r") == 1 ? Role::admin : Role::member;
   r.joined_ts = i64(o, "j");
+  r.delivered_seq = static_cast<std::uint64_t>(i64(o, "ds"));
+  r.delivered_ts = i64(o, "dt");
+  r.read_seq = static_cast<std::uint64_t>(i64(o, "rs"));
+  r.read_ts = i64(o, "rt");
 }
 
 std::string encode(const MessageRecord& r) {

@@ -16,6 +16,7 @@
 //   idem            sender 00 chat_id 00 client_msg_id    be64 seq
 //   events          user_id 00 be64(offset)               EventRecord
 //   chat_versions   chat_id 00 be64(seq)                  chat object JSON
+//   last_seen       user_id                               be64 ms
 //
 //   e.g. messages key of ("c5f0...", seq 42):
 //   +-----------------+----+-------------------------+

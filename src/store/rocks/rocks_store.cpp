@@ -25,11 +25,11 @@ using rocks::read_be64;
 
 enum Cf : std::size_t {
   kUsers, kPhones, kDevices, kTokens, kCursors, kChats, kMembers, kDirect, kMessages, kIdem,
-  kEvents, kChatVersions, kCfCount
+  kEvents, kChatVersions, kLastSeen, kCfCount
 };
 constexpr std::array<const char*, kCfCount> kCfNames = {
     "users", "phones", "devices", "tokens", "cursors", "chats", "members",
-    "direct", "messages", "idem", "events", "chat_versions"};
+    "direct", "messages", "idem", "events", "chat_versions", "last_seen"};
 
 void check(const rocksdb::Status& s) {
   if (!s.ok()) throw StoreError(s.ToString());
@@ -107,6 +107,12 @@ class RocksStore final : public Store {
     r.user_id = user_id;
     rocks::decode(v, r);
     return r;
+  }
+
+  std::optional<std::int64_t> get_last_seen(const std::string& user_id) const override {
+    std::string v;
+    if (!get(kLastSeen, user_id, v) || v.size() != 8) return std::nullopt;
+    return static_cast<std::int64_t>(read_be64(v));
   }
 
   std::optional<std::string> find_user_by_phone(const std::string& phone) const override {
@@ -352,6 +358,9 @@ class RocksStore final : public Store {
   }
   void add(rocksdb::WriteBatch& wb, const PutEvent& op) {
     put(wb, kEvents, key_seq(op.event.user_id, op.event.offset), rocks::encode(op.event));
+  }
+  void add(rocksdb::WriteBatch& wb, const PutLastSeen& op) {
+    put(wb, kLastSeen, op.user_id, be64(static_cast<std::uint64_t>(op.ts)));
   }
   void add(rocksdb::WriteBatch& wb, const PutChatVersion& op) {
     put(wb, kChatVersions, key_seq(op.version.chat_id, op.version.seq), op.version.json);

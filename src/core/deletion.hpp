@@ -1,0 +1,34 @@
+// Delete for everyone (PROTOCOL.md, DELETE /v1/chats/{id}/messages/{seq}).
+//
+// Allowed to the message's sender within 48 hours of sending, and to a
+// group's admins at any time. The message keeps its seq and its place in
+// history; its body and media references are overwritten in the store (the
+// old bytes disappear from disk at the next compaction of that key range, and
+// no API ever returns them again: replays of the original `message` event
+// render the message as it is now, deleted). Every member's devices get a
+// `deleted` event. Deleting a deleted message succeeds and changes nothing.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/result.hpp"
+#include "core/principal.hpp"
+#include "core/sequencer.hpp"
+
+namespace chat::core {
+
+class Deletion {
+ public:
+  static constexpr std::int64_t kSenderWindowMs = 48ll * 3600 * 1000;
+
+  explicit Deletion(Sequencer& seq) : seq_(seq) {}
+
+  void delete_message(const Principal& who, const std::string& chat_id, std::uint64_t seq,
+                      std::function<void(Status)> done);
+
+ private:
+  Sequencer& seq_;
+};
+
+}  // namespace chat::core

@@ -1,0 +1,66 @@
+// Delivery and read receipts, as per-member high-water marks.
+//
+// Each member of a chat has two marks (store::MemberRecord): delivered_seq
+// (some device of the member acknowledged an offset covering the message) and
+// read_seq (the member sent `read`). Marks only move up. When a mark moves from
+// `old` to `new`, one `receipt` event {user_id, status, up_to_seq: new} goes to
+// the stream of every *other* member who sent a message in (old, new] -- the
+// senders are the ones who care -- and, for `read`, to the reader's own stream
+// too, so its other devices clear their unread counts. Storage and events grow
+// with members and mark movements, never with members x messages.
+//
+// Read implies delivered: moving read_seq also lifts delivered_seq (silently:
+// a `read` receipt already tells the sender more than `delivered` would).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "core/principal.hpp"
+#include "core/sequencer.hpp"
+
+namespace chat::core {
+
+enum class ReceiptStatus : std::uint8_t { delivered, read };
+
+struct MemberReceipt {
+  std::string user_id;
+  std::optional<std::int64_t> delivered_ts;
+  std::optional<std::int64_t> read_ts;
+};
+
+class Receipts {
+ public:
+  explicit Receipts(Sequencer& seq) : seq_(seq) {}
+
+  // `who` has delivered/read `chat_id` up to `seq` (WS `read`, REST status).
+  void mark(const Principal& who, const std::string& chat_id, ReceiptStatus status,
+            std::uint64_t seq, std::function<void(Status)> done);
+
+  // A device of `user_id` acknowledged its stream up to `offset`: the message
+  // events in `events` (chat, seq) are delivered. Returns the plans to apply
+  // inside the ack's transaction (reads the store; call outside the lock).
+  struct Plan {
+    std::string chat_id;
+    std::uint64_t up_to = 0;
+    std::vector<std::string> senders;  // members who sent in (old mark, up_to]
+  };
+  std::vector<Plan> plan(const std::string& user_id, ReceiptStatus status,
+                         const std::vector<std::pair<std::string, std::uint64_t>>& targets) const;
+  // Moves the mark and appends the receipt events (inside a transaction).
+  void apply(Transaction& tx, const std::string& user_id, ReceiptStatus status, const Plan& plan,
+             std::int64_t now_ms);
+
+  // GET /v1/chats/{id}/messages/{seq}/receipts: the other members' marks.
+  Result<std::vector<MemberReceipt>> of_message(const Principal& who, const std::string& chat_id,
+                                                std::uint64_t seq) const;
+
+ private:
+  Sequencer& seq_;
+};
+
+}  // namespace chat::core
