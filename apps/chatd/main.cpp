@@ -12,6 +12,7 @@
 
 #include "core/chat_core.hpp"
 #include "net/server.hpp"
+#include "net/static_files.hpp"
 #include "net/webhook_sms_gateway.hpp"
 #include "options.hpp"
 #include "store/rocks/rocks_store.hpp"
@@ -38,7 +39,8 @@ int main(int argc, char** argv) {
     core::ChatCore core(store::open_rocks_store(options->data_dir), options->durability,
                         options->core, *sms, clock);
     net::Metrics metrics;
-    net::RestApi api(core, metrics);
+    net::StaticFiles web(options->web_dir);
+    net::RestApi api(core, metrics, web);
     net::ServerContext ctx{core, api, metrics, options->net};
 
     const std::size_t threads =

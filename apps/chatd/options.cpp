@@ -56,6 +56,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
      "leaves the disk) and exit; chatd must not be running on it")
     ("dev", po::bool_switch(&o.core.dev_mode),
      "development mode: OTP codes are returned in responses (never use in production)")
+    ("web-dir", po::value(&o.web_dir)->default_value(CHAT_DEFAULT_WEB_DIR),
+     "directory of the web client served at / (empty: no web client)")
     ("threads", po::value(&o.threads)->default_value(0), "worker threads; 0 = one per core")
     ("durability", po::value(&durability)->default_value("sync"),
      "sync: fsync before every ack (survives power loss); batch: fsync every 100 ms "

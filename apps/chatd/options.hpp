@@ -20,7 +20,8 @@ struct Options {
   store::Durability durability = store::Durability::sync;
   std::string sms = "log";  // log | webhook
   std::string sms_webhook_url;
-  bool compact = false;  // maintenance: compact the data dir and exit
+  bool compact = false;
+  std::string web_dir;  // the web client (web/); empty: none  // maintenance: compact the data dir and exit
   core::CoreConfig core;
   net::NetConfig net;
 };

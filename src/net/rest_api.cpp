@@ -168,6 +168,9 @@ void RestApi::handle(HttpRequest req, boost::asio::io_context& io, Respond respo
       break;
     }
   }
+  if (!found && call.req.method == "GET" && !call.req.path.starts_with("/v1/")) {
+    if (auto file = web_.get(call.req.path)) return call.respond(std::move(*file));
+  }
   if (!found) {
     return fail(call, path_known ? bad_request("method " + call.req.method + " not allowed here")
                                  : not_found("no such endpoint"));

@@ -17,6 +17,7 @@
 #include "core/chat_core.hpp"
 #include "net/http_types.hpp"
 #include "net/metrics.hpp"
+#include "net/static_files.hpp"
 
 namespace chat::net {
 
@@ -30,7 +31,8 @@ struct RestCall {
 
 class RestApi {
  public:
-  RestApi(core::ChatCore& core, Metrics& metrics) : core_(core), metrics_(metrics) {}
+  RestApi(core::ChatCore& core, Metrics& metrics, const StaticFiles& web)
+      : core_(core), metrics_(metrics), web_(web) {}
 
   void handle(HttpRequest req, boost::asio::io_context& io, Respond respond);
 
@@ -86,6 +88,7 @@ class RestApi {
 
   core::ChatCore& core_;
   Metrics& metrics_;
+  const StaticFiles& web_;
 };
 
 }  // namespace chat::net
