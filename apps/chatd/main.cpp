@@ -15,6 +15,7 @@
 #include "net/static_files.hpp"
 #include "net/webhook_sms_gateway.hpp"
 #include "options.hpp"
+#include "provision.hpp"
 #include "store/rocks/rocks_store.hpp"
 
 int main(int argc, char** argv) {
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   if (!options) return exit_code;
 
   try {
+    if (options->provision_users > 0) return app::provision(*options);
     if (options->compact) {
       store::open_rocks_store(options->data_dir)->compact();
       std::printf("chatd: compacted %s\n", options->data_dir.c_str());

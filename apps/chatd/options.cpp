@@ -54,6 +54,13 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     ("compact", po::bool_switch(&o.compact),
      "maintenance: fully compact the data dir (so overwritten data such as deleted messages "
      "leaves the disk) and exit; chatd must not be running on it")
+    ("provision-users", po::value(&o.provision_users)->default_value(0),
+     "maintenance: create N users with tokens (+ direct chats between users 2i and 2i+1) in "
+     "the data dir for load tests, write them to --provision-out, and exit")
+    ("provision-group-size", po::value(&o.provision_group_size)->default_value(0),
+     "with --provision-users: also create groups of this many consecutive users")
+    ("provision-out", po::value(&o.provision_out)->default_value("users.jsonl"),
+     "with --provision-users: output file (contains tokens: a secret)")
     ("dev", po::bool_switch(&o.core.dev_mode),
      "development mode: OTP codes are returned in responses (never use in production)")
     ("web-dir", po::value(&o.web_dir)->default_value(CHAT_DEFAULT_WEB_DIR),

@@ -21,6 +21,10 @@ struct Options {
   std::string sms = "log";  // log | webhook
   std::string sms_webhook_url;
   bool compact = false;
+  // Maintenance: provision bench fixtures (see provision.hpp) and exit.
+  std::size_t provision_users = 0;
+  std::size_t provision_group_size = 0;
+  std::string provision_out = "users.jsonl";
   std::string web_dir;  // the web client (web/); empty: none  // maintenance: compact the data dir and exit
   core::CoreConfig core;
   net::NetConfig net;

@@ -29,30 +29,41 @@ void Accounts::verify(const proto::VerifyRequest& req, std::function<void(Result
   }
   const std::int64_t now = seq_.clock().now_ms();
   if (auto s = otp_.verify(req.phone, req.code, now); !s) return done(s.take_error());
+  sign_in(req.phone, req.device_name, std::move(done));
+}
 
+void Accounts::provision(const std::string& phone, const std::string& device_name,
+                         std::function<void(Result<SignedIn>)> done) {
+  if (!valid_phone(phone)) return done(bad_request("phone must be E.164: '+' and 8-15 digits"));
+  sign_in(phone, device_name, std::move(done));
+}
+
+void Accounts::sign_in(const std::string& phone, const std::string& device_name,
+                       std::function<void(Result<SignedIn>)> done) {
+  const std::int64_t now = seq_.clock().now_ms();
   auto out = std::make_shared<SignedIn>();
   out->device_id = new_id('d');
   out->token = random_hex_secret(32);
   store::DeviceRecord device{.user_id = {},
                              .device_id = out->device_id,
-                             .name = req.device_name,
+                             .name = device_name,
                              .token_hash = sha256_hex(out->token),
                              .created_ts = now,
                              .last_active_ts = now};
   seq_.transact([&](Transaction& tx) {
     Directory& dir = tx.directory();
     std::string user_id;
-    if (auto existing = seq_.store().find_user_by_phone(req.phone)) {
+    if (auto existing = seq_.store().find_user_by_phone(phone)) {
       user_id = *existing;
-    } else if (auto pending = dir.pending_phones.find(req.phone); pending != dir.pending_phones.end()) {
+    } else if (auto pending = dir.pending_phones.find(phone); pending != dir.pending_phones.end()) {
       user_id = pending->second;
     } else {
       user_id = new_id('u');
       out->new_user = true;
-      dir.pending_phones[req.phone] = user_id;
-      tx.put(store::PutUser{{.user_id = user_id, .phone = req.phone, .name = {},
+      dir.pending_phones[phone] = user_id;
+      tx.put(store::PutUser{{.user_id = user_id, .phone = phone, .name = {},
                              .last_seen_privacy = "everyone", .created_ts = now}});
-      tx.put(store::PutPhone{req.phone, user_id});
+      tx.put(store::PutPhone{phone, user_id});
     }
     out->user_id = user_id;
     device.user_id = user_id;
@@ -61,7 +72,7 @@ void Accounts::verify(const proto::VerifyRequest& req, std::function<void(Result
     dir.cursors[user_id + '\0' + device.device_id] = head;
     tx.put(store::PutDevice{device});
     tx.put(store::PutCursor{{user_id, device.device_id, head}});
-    tx.on_committed([this, out, phone = req.phone, done = std::move(done)] {
+    tx.on_committed([this, out, phone, done = std::move(done)] {
       seq_.read([&](Directory& d) { return d.pending_phones.erase(phone); });
       done(std::move(*out));
     });

@@ -47,6 +47,10 @@ class Accounts {
 
   Result<OtpIssued> request_otp(const std::string& phone);
   void verify(const proto::VerifyRequest& req, std::function<void(Result<SignedIn>)> done);
+  // Maintenance (chatd --provision-users, on a stopped data dir): signs in
+  // without a code. Never reachable from the network.
+  void provision(const std::string& phone, const std::string& device_name,
+                 std::function<void(Result<SignedIn>)> done);
   // The device behind a bearer token, or unauthorized.
   Result<Principal> authenticate(std::string_view token) const;
   void logout(const Principal& who, std::function<void()> done);
@@ -60,6 +64,10 @@ class Accounts {
   Result<store::UserRecord> user_by_phone(const std::string& phone) const;
 
  private:
+  // Creates the user (first time) and a new device with its token.
+  void sign_in(const std::string& phone, const std::string& device_name,
+               std::function<void(Result<SignedIn>)> done);
+
   Sequencer& seq_;
   const CoreConfig& config_;
   SmsGateway& sms_;
