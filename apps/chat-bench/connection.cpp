@@ -23,9 +23,23 @@ std::uint64_t now_ns() {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+std::uint64_t process_start_ns() {
+  static const std::uint64_t start = now_ns();
+  return start;
+}
+
 namespace {
 
-constexpr std::uint64_t kAckEvery = 64;  // events between acks (plus one per heartbeat)
+constexpr std::uint64_t kAckEvery = 64;
+
+// Makes client_msg_ids unique per process run: a later run with the same
+// users must not be taken for idempotent retries of an earlier one.
+const std::string& run_nonce() {
+  static const std::string nonce = std::to_string(now_ns() % 1'000'000'000'000ull);
+  return nonce;
+}
+
+  // events between acks (plus one per heartbeat)
 
 // The value of "key": in a frame the server rendered (fixed shapes, no
 // whitespace): a number, or a string without escapes. Cheap, and enough here.
@@ -173,17 +187,17 @@ void Connection::on_frame(std::string_view f, std::function<void(bool)>& on_read
       }
       const std::string_view body = field(f, "body");
       const std::string_view sender = field(f, "sender");
+      const std::uint64_t intended = body.starts_with("t=") ? number(body.substr(2)) : 0;
       if (sender == "null") {
         // A system message (membership, title): part of the log, not traffic.
+      } else if (intended < process_start_ns()) {
+        bump(s.stats.stale);  // left unacknowledged by an earlier run: not this run's traffic
       } else if (sender == s.config.user_id) {
         bump(s.stats.echoes);
       } else {
         bump(s.stats.delivered);
-        if (body.starts_with("t=")) {
-          const std::uint64_t intended = number(body.substr(2));
-          if (intended >= s.config.measure_from_ns && now > intended) {
-            s.stats.deliver_us.record((now - intended) / 1000);
-          }
+        if (intended >= s.config.measure_from_ns && now > intended) {
+          s.stats.deliver_us.record((now - intended) / 1000);
         }
       }
     }
@@ -217,7 +231,7 @@ void Connection::send(const std::string& chat_id, std::uint64_t intended_ns) {
   const std::uint64_t id = s.next_id++;
   s.pending.emplace(id, intended_ns);
   std::string frame = R"({"type":"send","id":)" + std::to_string(id) + R"(,"chat_id":")" + chat_id +
-                      R"(","client_msg_id":"b)" + std::to_string(id) + R"(","body":"t=)" +
+                      R"(","client_msg_id":"b)" + run_nonce() + '-' + std::to_string(id) + R"(","body":"t=)" +
                       std::to_string(intended_ns) + R"("})";
   bump(s.stats.sent);
   write(std::move(frame));

@@ -22,6 +22,9 @@
 namespace chat::bench {
 
 std::uint64_t now_ns();  // CLOCK_MONOTONIC: comparable across processes on one host
+// When this process started (first call; main() calls it first thing).
+// Messages older than this were not sent by this run.
+std::uint64_t process_start_ns();
 
 struct ConnectionConfig {
   boost::asio::ip::tcp::endpoint server;

@@ -27,6 +27,7 @@ void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  (void)process_start_ns();
   ScenarioOptions o;
   DriverConfig dc;
   std::string scenario, server = "127.0.0.1:8080", users_file = "users.jsonl", json_out;
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
     dc.progress = !quiet;
     if (o.server_pid == 0) o.server_pid = find_server_pid();
 
+
     const Fixtures fixtures = load_fixtures(users_file);
     Driver driver(dc);
     g_driver = &driver;
@@ -122,7 +124,9 @@ int main(int argc, char** argv) {
     if (per_message) {
       ok = ok && n("sent") > 0 && n("acked") == n("sent") && n("delivered") == n("acked") * per_message;
     }
-    if (scenario == "storm") ok = ok && report.at("caught_up").as_bool();
+    if (scenario == "storm") {
+      ok = ok && report.at("caught_up").as_bool() && n("delivered") >= n("devices") * o.backlog;
+    }
     if (scenario == "connect") ok = ok && n("ready") == o.count && n("disconnects") == 0;
     if (scenario == "history") ok = ok && n("pages") > 0 && n("history_errors") == 0;
     std::cerr << "chat-bench: check " << (ok ? "passed" : "FAILED") << "\n";

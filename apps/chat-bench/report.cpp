@@ -37,6 +37,7 @@ json::object make_report(Driver& driver, const RunInfo& info) {
       {"acked", driver.total(&ThreadStats::acked)},
       {"delivered", driver.total(&ThreadStats::delivered)},
       {"echoes", driver.total(&ThreadStats::echoes)},
+      {"stale", driver.total(&ThreadStats::stale)},
       {"errors", driver.total(&ThreadStats::errors)},
       {"gaps", driver.total(&ThreadStats::gaps)},
       {"duplicates", driver.total(&ThreadStats::duplicates)},

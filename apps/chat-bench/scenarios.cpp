@@ -120,11 +120,12 @@ RunInfo run_storm(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   const std::uint64_t before = d.total(&ThreadStats::acked);
   for (std::size_t round = 0; round < o.backlog && !d.stopping(); ++round) {
     std::vector<Sender> once;
+    const std::uint64_t now = now_ns();
     for (std::size_t i = 0; i < pairs.size(); ++i) {
-      if (senders[i]) once.push_back({senders[i], pairs[i].chat_id, 1'000'000'000'000ull, 0});
+      // Due now, and next in an hour: one message per sender per round.
+      if (senders[i]) once.push_back({senders[i], pairs[i].chat_id, 3'600'000'000'000ull, now});
     }
-    // One message per sender per round (the first due time is now, the next far away).
-    d.run(std::move(once), now_ns() + 1'000'000);
+    d.run(std::move(once), now + 50'000'000);  // long enough for every thread's first tick
     d.wait_until([&] { return d.total(&ThreadStats::acked) - before >= (round + 1) * pairs.size(); },
                  std::chrono::seconds(30));
   }
@@ -168,6 +169,8 @@ RunInfo run_history(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   seeding.warmup_s = 0;
   seeding.duration_s = 200.0 * static_cast<double>(seed.size()) / seeding.rate;
   run_schedule(d, std::move(seed), seeding, now_ns(), RunInfo{});
+  d.wait_until([&] { return d.total(&ThreadStats::acked) == d.total(&ThreadStats::sent); },
+               std::chrono::seconds(30));
   d.close_all();
 
   RunInfo info{.scenario = "history"};

@@ -25,7 +25,8 @@ ServerSample sample_server(int pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string content((std::istreambuf_iterator<char>(stat)), {});
     // Fields after the command (which may contain spaces) start after ')'.
-    std::istringstream rest(content.substr(content.rfind(')') + 2));
+    const auto paren = content.rfind(')');
+    std::istringstream rest(paren == std::string::npos ? std::string{} : content.substr(paren + 1));
     std::string field;
     unsigned long long utime = 0, stime = 0;
     for (int i = 3; i <= 15 && rest >> field; ++i) {

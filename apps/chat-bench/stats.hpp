@@ -17,6 +17,7 @@ struct ThreadStats {
   std::atomic<std::uint64_t> acked{0};
   std::atomic<std::uint64_t> delivered{0};      // message events from others
   std::atomic<std::uint64_t> echoes{0};         // own messages, seen as events
+  std::atomic<std::uint64_t> stale{0};          // messages of an earlier run, replayed
   std::atomic<std::uint64_t> events{0};         // every event frame
   std::atomic<std::uint64_t> errors{0};         // error frames and failed sockets
   std::atomic<std::uint64_t> gaps{0};           // a chat's seq jumped (a lost message)

@@ -61,10 +61,11 @@ bool Presence::visible(const std::string& viewer, const std::string& user_id) {
   return allows(user_id, viewer) && allows(viewer, user_id);
 }
 
-PresenceView Presence::view(const std::string& viewer, const std::string& user_id) {
+PresenceView Presence::view(const std::string& viewer, const std::string& user_id,
+                            bool debounced) {
   PresenceView v{user_id, std::nullopt, std::nullopt};
   if (!visible(viewer, user_id)) return v;
-  v.online = registry_.is_online(user_id);
+  v.online = debounced ? registry_.is_announced(user_id) : registry_.is_online(user_id);
   if (*v.online) {
     v.last_seen = seq_.clock().now_ms();  // online now: seen now
   } else if (auto seen = registry_.last_seen(user_id)) {
@@ -100,7 +101,7 @@ Result<std::vector<std::string>> Presence::subscribe(
   }
   std::vector<std::string> frames;
   frames.reserve(unique.size());
-  for (const auto& id : unique) frames.push_back(frame(view(watcher->viewer(), id)));
+  for (const auto& id : unique) frames.push_back(frame(view(watcher->viewer(), id, true)));
   return frames;
 }
 
@@ -177,8 +178,22 @@ void Presence::relay_typing(const std::string& chat_id, const std::string& user_
 }
 
 void Presence::privacy_changed(const std::string& user_id, const std::string& privacy) {
-  std::lock_guard lock(mutex_);
-  privacy_[user_id] = privacy;
+  // Who may now see differently: the user's watchers (they see the user), and
+  // the user's own subscriptions (reciprocity: they see others).
+  std::vector<std::pair<std::shared_ptr<PresenceWatcher>, std::string>> affected;
+  {
+    std::lock_guard lock(mutex_);
+    privacy_[user_id] = privacy;
+    for (const auto& [target, list] : watchers_) {
+      for (const auto& weak : list) {
+        auto w = weak.lock();
+        if (w && (target == user_id || w->viewer() == user_id)) affected.emplace_back(w, target);
+      }
+    }
+  }
+  for (const auto& [w, target] : affected) {
+    w->on_presence(std::make_shared<const std::string>(frame(view(w->viewer(), target))));
+  }
 }
 
 }  // namespace chat::core

@@ -27,6 +27,17 @@ Server::~Server() { stop(); }
 
 tcp::endpoint Server::listen(const std::string& host, unsigned short port) {
   tcp::endpoint endpoint(boost::asio::ip::make_address(host), port);
+  if (port != 0) {
+    // SO_REUSEPORT would let a second chatd (same user) share the port and
+    // silently take half the connections. A plain bind first fails if anyone
+    // already listens there, so a mistaken second start exits instead.
+    tcp::acceptor probe(workers_.front()->io);
+    probe.open(endpoint.protocol());
+    probe.set_option(boost::asio::socket_base::reuse_address(true));
+    boost::system::error_code ec;
+    probe.bind(endpoint, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  }
   for (auto& worker : workers_) {
     auto l = std::make_unique<Listener>(*worker);
     l->acceptor.open(endpoint.protocol());
