@@ -52,8 +52,13 @@ class ChatCore {
     presence_.shutdown();
     writer_.stop();
   }
-  // The registry's thread calls into presence_, which is destroyed first.
-  ~ChatCore() { presence_registry_.stop(); }
+  // The registry's thread calls into presence_, which is destroyed first; the
+  // writer's completions call into the sequencer and the services, which are
+  // destroyed before the writer: drain and join both while everything is alive.
+  ~ChatCore() {
+    presence_registry_.stop();
+    writer_.stop();
+  }
 
   const CoreConfig& config() const { return config_; }
   Accounts& accounts() { return accounts_; }

@@ -11,7 +11,6 @@ void Deletion::delete_message(const Principal& who, const std::string& chat_id, 
   if (!plausible_id(chat_id, 'c')) return done(not_found("chat not found"));
   const std::int64_t now = seq_.clock().now_ms();
   std::optional<Error> error;
-  bool unchanged = false;
   seq_.transact([&](Transaction& tx) {
     Directory& dir = tx.directory();
     ChatState* chat = dir.chat_for_member(chat_id, who.user_id);
@@ -23,7 +22,9 @@ void Deletion::delete_message(const Principal& who, const std::string& chat_id, 
     if (!m) return void(error = not_found("message not found"));
     if (m->kind == "system") return void(error = forbidden("system messages cannot be deleted"));
     if (m->deleted || dir.pending_deletes.count(chat_id + '\0' + std::to_string(seq))) {
-      return void(unchanged = true);
+      // Already deleted, maybe not durably yet: answer once it is (a
+      // transaction with only a completion runs after every earlier commit).
+      return tx.on_committed([done] { done(ok_status()); });
     }
     const bool admin = chat->is_group() && chat->member(who.user_id)->role == store::Role::admin;
     const bool own_recent = m->sender == who.user_id && now - m->ts <= kSenderWindowMs;
@@ -48,8 +49,7 @@ void Deletion::delete_message(const Principal& who, const std::string& chat_id, 
       done(ok_status());
     });
   });
-  if (error) return done(std::move(*error));
-  if (unchanged) done(ok_status());
+  if (error) done(std::move(*error));
 }
 
 }  // namespace chat::core
