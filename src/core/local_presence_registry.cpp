@@ -60,6 +60,12 @@ bool LocalPresenceRegistry::is_online(const std::string& user_id) const {
   return it != users_.end() && it->second.sockets > 0;
 }
 
+bool LocalPresenceRegistry::is_announced(const std::string& user_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user_id);
+  return it != users_.end() && it->second.sockets > 0 && it->second.announced;
+}
+
 std::optional<std::int64_t> LocalPresenceRegistry::last_seen(const std::string& user_id) const {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user_id);

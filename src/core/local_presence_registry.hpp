@@ -25,6 +25,7 @@ class LocalPresenceRegistry final : public PresenceRegistry {
   void connected(const std::string& user_id, std::int64_t now_ms) override;
   void disconnected(const std::string& user_id, std::int64_t now_ms) override;
   bool is_online(const std::string& user_id) const override;
+  bool is_announced(const std::string& user_id) const override;
   std::optional<std::int64_t> last_seen(const std::string& user_id) const override;
   std::vector<std::string> online_users() const override;
   bool set_typing(const std::string& chat_id, const std::string& user_id, bool typing,

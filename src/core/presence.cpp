@@ -132,11 +132,12 @@ void Presence::on_change(const PresenceRegistry::Change& change) {
     }
   }
   for (const auto& w : targets) {
-    PresenceView v{change.user_id, std::nullopt, std::nullopt};
-    if (visible(w->viewer(), change.user_id)) {
-      v.online = change.online;
-      v.last_seen = change.online ? seq_.clock().now_ms() : change.last_seen;
-    }
+    // A viewer the user is hidden from already holds the all-null view (from
+    // its subscription or the privacy change): a frame now would only tell it
+    // *when* the user came or went, which is what hiding last seen hides.
+    if (!visible(w->viewer(), change.user_id)) continue;
+    PresenceView v{change.user_id, change.online,
+                   change.online ? seq_.clock().now_ms() : change.last_seen};
     w->on_presence(std::make_shared<const std::string>(frame(v)));
   }
 }
@@ -192,7 +193,7 @@ void Presence::privacy_changed(const std::string& user_id, const std::string& pr
     }
   }
   for (const auto& [w, target] : affected) {
-    w->on_presence(std::make_shared<const std::string>(frame(view(w->viewer(), target))));
+    w->on_presence(std::make_shared<const std::string>(frame(view(w->viewer(), target, true))));
   }
 }
 

@@ -56,7 +56,10 @@ class Presence {
   // Clean shutdown: record last_seen for everyone still online.
   void shutdown();
 
-  PresenceView view(const std::string& viewer, const std::string& user_id);
+  // What `viewer` may see of `user_id` now (REST): online as soon as a socket is live.
+  PresenceView view(const std::string& viewer, const std::string& user_id) {
+    return view(viewer, user_id, false);
+  }
   // Replaces the watcher's subscription; returns the current state as frames.
   Result<std::vector<std::string>> subscribe(const std::shared_ptr<PresenceWatcher>& watcher,
                                              const std::vector<std::string>& user_ids);
@@ -71,6 +74,10 @@ class Presence {
   static std::string frame(const PresenceView& v);
 
  private:
+  // `debounced`: online only once announced, as a subscriber's first frame
+  // must say, so that the changes that follow it (announced online, offline
+  // only after that) keep the subscriber's picture true.
+  PresenceView view(const std::string& viewer, const std::string& user_id, bool debounced);
   void on_change(const PresenceRegistry::Change& change);
   void relay_typing(const std::string& chat_id, const std::string& user_id, bool typing);
   bool allows(const std::string& owner, const std::string& other);

@@ -48,6 +48,8 @@ class PresenceRegistry {
   virtual void disconnected(const std::string& user_id, std::int64_t now_ms) = 0;
 
   virtual bool is_online(const std::string& user_id) const = 0;
+  // Online as subscribers are told it: online and past the debounce (announced).
+  virtual bool is_announced(const std::string& user_id) const = 0;
   // When the user's last socket closed, if this registry knows.
   virtual std::optional<std::int64_t> last_seen(const std::string& user_id) const = 0;
   // Users online now (for a clean shutdown to record their last_seen).

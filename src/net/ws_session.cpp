@@ -121,7 +121,7 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
     ws_.control_callback([this](websocket::frame_type, beast::string_view) { touch(); });
     opened_ = SteadyClock::now();
     touch();
-    worker_.wheel.schedule(weak_from_this(), opened_ + ctx_.config.ws_auth_timeout);
+    wake_at(opened_ + ctx_.config.ws_auth_timeout);
     ws_.async_accept(upgrade, [self = shared_from_this(), who = std::move(who)](
                                   beast::error_code ec) mutable {
       if (ec) return self->finish();
@@ -148,6 +148,8 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
 
   void on_deadline() override {
     const auto now = SteadyClock::now();
+    // A superseded wake-up (the deadline moved): the one for wake_at_ is still pending.
+    if (now < wake_at_) return;
     switch (state_) {
       case State::closed:
         return;
@@ -160,17 +162,23 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
     if (!who_) {
       const auto deadline = opened_ + ctx_.config.ws_auth_timeout;
       if (now >= deadline) return close_with(websocket::close_code::policy_error, "auth timeout");
-      return worker_.wheel.schedule(weak_from_this(), deadline);
+      return wake_at(deadline);
     }
     const auto deadline = last_activity_ + ctx_.config.ws_idle_timeout;
     if (now >= deadline) return close_with(websocket::close_code::going_away, "idle timeout");
-    worker_.wheel.schedule(weak_from_this(), deadline);
+    wake_at(deadline);
   }
 
  private:
   enum class State { accepting, open, closing, closed };
 
   void touch() { last_activity_ = SteadyClock::now(); }
+
+  // The session's next deadline; replaces any earlier one (see on_deadline).
+  void wake_at(SteadyClock::time_point t) {
+    wake_at_ = t;
+    worker_.wheel.schedule(weak_from_this(), t);
+  }
 
   // ---- Reading -------------------------------------------------------------
 
@@ -279,6 +287,8 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
                          ",\"head\":" + std::to_string(position.head);
     enqueue({proto::ok_frame(id, fields), nullptr, 0, false});
     ctx_.core.accounts().touch_device(*who_);
+    // From now on the idle timeout applies (it may be shorter than the auth timeout).
+    wake_at(last_activity_ + ctx_.config.ws_idle_timeout);
     behind_ = true;
     catch_up();
   }
@@ -393,7 +403,7 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
     if (state_ != State::open) return;
     state_ = State::closing;
     unsubscribe();
-    worker_.wheel.schedule(weak_from_this(), SteadyClock::now() + ctx_.config.close_grace);
+    wake_at(SteadyClock::now() + ctx_.config.close_grace);
     ws_.async_close(websocket::close_reason(code, reason),
                     [self = shared_from_this()](beast::error_code) { self->finish(); });
   }
@@ -432,6 +442,7 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   int bad_frames_ = 0;
   SteadyClock::time_point opened_;
   SteadyClock::time_point last_activity_;
+  SteadyClock::time_point wake_at_;
 };
 
 void Inbox::on_event(const core::EventFrame& frame) {
