@@ -195,6 +195,8 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
         }
       }
       self->buffer_.consume(self->buffer_.size());
+      // An idle socket should not keep the memory of its largest frame.
+      if (self->buffer_.capacity() > 1024) self->buffer_.shrink_to_fit();
       self->read_next();
     });
   }
@@ -361,13 +363,16 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   void enqueue(OutFrame frame) {
     if (state_ != State::open) return;
     queued_bytes_ += frame.size();
-    queue_.push_back(std::move(frame));
+    // Created on demand and dropped when drained: libstdc++'s deque allocates
+    // ~600 bytes up front, and most sockets are idle most of the time.
+    if (!queue_) queue_ = std::make_unique<std::deque<OutFrame>>();
+    queue_->push_back(std::move(frame));
     if (!writing_) write_next();
   }
 
   void write_next() {
     writing_ = true;
-    const OutFrame& f = queue_.front();
+    const OutFrame& f = queue_->front();
     std::array<boost::asio::const_buffer, 2> buffers{
         boost::asio::buffer(f.head),
         f.tail ? boost::asio::buffer(*f.tail) : boost::asio::const_buffer{}};
@@ -382,15 +387,16 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
       writing_ = false;
       return finish();
     }
-    const OutFrame& f = queue_.front();
+    const OutFrame& f = queue_->front();
     if (f.is_event) {
       ctx_.metrics.events_delivered.fetch_add(1, std::memory_order_relaxed);
       if (f.sequenced_ms) ctx_.metrics.observe_delivery_ms(now_ms() - f.sequenced_ms);
     }
     queued_bytes_ -= f.size();
-    queue_.pop_front();
+    queue_->pop_front();
     if (behind_) catch_up();
-    if (queue_.empty() || state_ != State::open) {
+    if (queue_->empty() || state_ != State::open) {
+      if (queue_->empty()) queue_.reset();
       writing_ = false;
       return;
     }
@@ -434,7 +440,7 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   State state_ = State::accepting;
   std::optional<core::Principal> who_;
   std::shared_ptr<Inbox> inbox_;
-  std::deque<OutFrame> queue_;
+  std::unique_ptr<std::deque<OutFrame>> queue_;  // null when empty
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   std::uint64_t sent_upto_ = 0;

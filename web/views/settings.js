@@ -30,11 +30,23 @@ export function mountSettings(root, { store, sync }) {
     try { await sync.updateMe({ name }); say('Name saved'); } catch (ex) { say(ex.message); }
   });
 
+  // The choice being saved: a store update that arrives meanwhile (an older
+  // GET /v1/me answering late) must not flip the radios back under the user.
+  let pendingPrivacy = null;
   const radios = PRIVACY.map(([value, label, hint]) => {
     const input = h('input', { type: 'radio', name: 'last-seen', id: `privacy-${value}`, value, testid: `privacy-${value}` });
     input.addEventListener('change', async () => {
       if (!input.checked) return;
-      try { await sync.updateMe({ last_seen_privacy: value }); say('Privacy saved'); } catch (ex) { say(ex.message); update(); }
+      pendingPrivacy = value;
+      try {
+        await sync.updateMe({ last_seen_privacy: value });
+        say('Privacy saved');
+      } catch (ex) {
+        say(ex.message);
+      } finally {
+        if (pendingPrivacy === value) pendingPrivacy = null;
+        update();
+      }
     });
     return { value, input, el: h('div', { class: 'radio-row' }, input, h('label', { for: `privacy-${value}` }, label, hint ? h('span', { class: 'hint' }, ` — ${hint}`) : null)) };
   });
@@ -64,7 +76,8 @@ export function mountSettings(root, { store, sync }) {
       nameInput.value = me.name || '';
       nameShown = me.name;
     }
-    for (const r of radios) r.input.checked = r.value === (me.last_seen_privacy || 'everyone');
+    const privacyShown = pendingPrivacy || me.last_seen_privacy || 'everyone';
+    for (const r of radios) r.input.checked = r.value === privacyShown;
     replace(devices, ...(me.devices || []).map((d) => h('li', {},
       h('span', {}, d.name || 'Device', d.device_id === me.device_id ? ' (this browser)' : ''),
       h('span', { class: 'muted small-text' }, `active ${shortTime(d.last_active_ts || d.created_ts)}`))));

@@ -67,7 +67,15 @@ class RocksStore final : public Store {
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
-    for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
+    // Message rows are stored uncompressed: short texts gain little from block
+    // compression, and plain rows make "delete for everyone" verifiable by
+    // scanning the files after `chatd --compact` (compressed blocks could hide
+    // a body that is still there). Everything else is compressed as usual.
+    rocksdb::ColumnFamilyOptions plain_options(cf_options);
+    plain_options.compression = rocksdb::kNoCompression;
+    for (std::size_t i = 0; i < kCfCount; ++i) {
+      descriptors.emplace_back(kCfNames[i], i == kMessages ? plain_options : cf_options);
+    }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     check(rocksdb::DB::Open(rocksdb::DBOptions(options), dir, descriptors, &handles, &db));
