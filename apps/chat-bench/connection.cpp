@@ -30,7 +30,7 @@ std::uint64_t process_start_ns() {
 
 namespace {
 
-constexpr std::uint64_t kAckEvery = 64;
+constexpr std::uint64_t kAckEvery = 256;  // events between acks (plus the driver's 250 ms flush)
 
 // Makes client_msg_ids unique per process run: a later run with the same
 // users must not be taken for idempotent retries of an earlier one.

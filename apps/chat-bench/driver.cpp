@@ -137,8 +137,8 @@ void Driver::run(std::vector<Sender> senders, std::uint64_t until_ns) {
           w.heartbeat_debt -= period;
           w.connections[w.heartbeat_cursor++ % n]->heartbeat();
         }
-        if (now / 50'000'000 != (now - 1'000'000) / 50'000'000) {
-          for (auto& c : w.connections) c->flush_ack();  // every 50 ms
+        if (now / 250'000'000 != (now - 1'000'000) / 250'000'000) {
+          for (auto& c : w.connections) c->flush_ack();  // every 250 ms, as a real app batches
         }
         w.tick.expires_after(std::chrono::milliseconds(1));
         w.tick.async_wait([tick](boost::system::error_code ec) {

@@ -66,6 +66,10 @@ void Receipts::apply(Transaction& tx, const std::string& user_id, ReceiptStatus 
   if (!chat) return;  // removed meanwhile
   store::MemberRecord& me = *chat->member(user_id);
   if (plan.up_to <= mark_of(me, status)) return;  // another device got there first
+  // Delivering only one's own messages (a sender's device acking its echoes)
+  // tells nobody anything: skip the write. The mark catches up, covering
+  // them too, with the next message from someone else.
+  if (status == ReceiptStatus::delivered && plan.senders.empty()) return;
   if (status == ReceiptStatus::read) {
     me.read_seq = plan.up_to;
     me.read_ts = now_ms;

@@ -297,7 +297,28 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
 
   void on_ack(const proto::Frame& frame) {
     const auto ack = proto::ack_frame(frame);
-    ctx_.core.events().ack(*who_, ack.offset, reply_later<Status>(frame.id, no_fields));
+    if (!frame.id.is_null()) {
+      return ctx_.core.events().ack(*who_, ack.offset, reply_later<Status>(frame.id, no_fields));
+    }
+    // Nobody waits for an id-less ack, and acks are cumulative: while one is
+    // being stored, later ones merge into the next. A device that acks after
+    // every event costs one store round per commit, not one per event.
+    acks_wanted_ = std::max(acks_wanted_, ack.offset);
+    if (!ack_in_flight_) store_ack();
+  }
+
+  void store_ack() {
+    ack_in_flight_ = true;
+    const std::uint64_t offset = std::exchange(acks_wanted_, 0);
+    ctx_.core.events().ack(*who_, offset, [weak = weak_from_this(), &io = worker_.io](Status s) {
+      boost::asio::post(io, [weak, s = std::move(s)] {
+        auto self = weak.lock();
+        if (!self || self->state_ != State::open) return;
+        self->ack_in_flight_ = false;
+        if (!s) self->reply_error(json::value(nullptr), s.error());
+        if (self->acks_wanted_ > 0) self->store_ack();
+      });
+    });
   }
 
   void on_send(const proto::Frame& frame) {
@@ -445,6 +466,8 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   bool writing_ = false;
   std::uint64_t sent_upto_ = 0;
   bool behind_ = false;
+  bool ack_in_flight_ = false;
+  std::uint64_t acks_wanted_ = 0;  // highest id-less ack waiting for the one in flight
   int bad_frames_ = 0;
   SteadyClock::time_point opened_;
   SteadyClock::time_point last_activity_;
