@@ -42,10 +42,40 @@ RunInfo run_schedule(Driver& d, std::vector<Sender> senders, const ScenarioOptio
 
 }  // namespace
 
+// chatd_heap_in_use_bytes from /metrics (0 if unavailable).
+double server_heap_bytes(const ScenarioOptions& o) {
+  try {
+    client::HttpClient http(o.host, o.port);
+    const auto body = http.get("/metrics").body;
+    const std::string key = "\nchatd_heap_in_use_bytes ";
+    const auto at = body.find(key);
+    return at == std::string::npos ? 0 : std::stod(body.substr(at + key.size()));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+void wait_for_quiet_server(const ScenarioOptions& o) {
+  for (int i = 0; i < 60; ++i) {
+    const double before = sample_server(o.server_pid).cpu_s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (sample_server(o.server_pid).cpu_s - before < 0.01) return;
+  }
+}
+
 RunInfo run_connect(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   std::vector<std::size_t> users(o.count);
   for (std::size_t i = 0; i < o.count; ++i) users[i] = o.user_offset + i;
   slice(f.users, o.user_offset, o.count, "users");
+  // A first round warms the server's caches with these users' data (their
+  // streams are replayed on connect), so the second round measures what a
+  // connection itself costs.
+  d.connect(f, users, 0);
+  wait_for_quiet_server(o);
+  d.close_all();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  wait_for_quiet_server(o);
+  const double heap_before = server_heap_bytes(o);
   RunInfo info{.scenario = "connect"};
   info.server_before = sample_server(o.server_pid);
   const auto t0 = now_ns();
@@ -53,11 +83,8 @@ RunInfo run_connect(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   const double connect_s = static_cast<double>(now_ns() - t0) / 1e9;
   // Let the server finish the connections' catch-up (their streams' replay)
   // before measuring what idle sockets cost: wait until it uses < 2 % of a core.
-  for (int i = 0; i < 60; ++i) {
-    const double before = sample_server(o.server_pid).cpu_s;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    if (sample_server(o.server_pid).cpu_s - before < 0.01) break;
-  }
+  wait_for_quiet_server(o);
+  const double heap_after = server_heap_bytes(o);
   const ServerSample settled = sample_server(o.server_pid);
   const ServerSample cpu_from = settled;
   d.run({}, now_ns() + secs_ns(o.duration_s));  // hold, with heartbeats
@@ -70,6 +97,9 @@ RunInfo run_connect(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
                 {"connects_per_s", static_cast<double>(ready) / std::max(connect_s, 1e-9)},
                 {"ready", ready},
                 {"rss_per_connection_bytes", ready ? rss_delta_kb * 1024 / static_cast<double>(ready) : 0.0},
+                {"heap_delta_bytes", heap_after - heap_before},
+                {"heap_per_connection_bytes",
+                 ready ? (heap_after - heap_before) / static_cast<double>(ready) : 0.0},
                 {"tcp_mem_per_connection_bytes",
                  ready ? (static_cast<double>(settled.tcp_mem_kb) - static_cast<double>(info.server_before.tcp_mem_kb)) *
                              1024 / static_cast<double>(ready)

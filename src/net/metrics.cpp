@@ -1,5 +1,7 @@
 #include "net/metrics.hpp"
 
+#include <malloc.h>
+
 #include "core/chat_core.hpp"
 
 namespace chat::net {
@@ -41,6 +43,10 @@ std::string Metrics::render(core::ChatCore& core) const {
        "Sockets closed because their send queue overflowed.", get(slow_consumer_disconnects));
   line(out, "chatd_store_batches_total", "counter", "Group-commit batches written.",
        core.writer().batches_committed());
+  // Bytes malloc has handed out and not had back (RSS also counts what glibc
+  // keeps cached after frees): what chat-bench divides by connections.
+  line(out, "chatd_heap_in_use_bytes", "gauge", "Heap bytes in use (glibc mallinfo2).",
+       mallinfo2().uordblks);
 
   out.append("# HELP chatd_request_errors_total Errors returned to clients, by code.\n");
   out.append("# TYPE chatd_request_errors_total counter\n");
