@@ -39,7 +39,7 @@ const std::string& run_nonce() {
   return nonce;
 }
 
-  // events between acks (plus one per heartbeat)
+// events between acks (plus one per heartbeat)
 
 // The value of "key": in a frame the server rendered (fixed shapes, no
 // whitespace): a number, or a string without escapes. Cheap, and enough here.
@@ -54,8 +54,8 @@ std::string_view field(std::string_view frame, std::string_view key, std::size_t
                                          : frame.substr(begin + 1, end - begin - 1);
   }
   std::size_t end = begin;
-  while (end < frame.size() && (std::isdigit(static_cast<unsigned char>(frame[end])) || frame[end] == 'n' ||
-                                frame[end] == 'u' || frame[end] == 'l')) {
+  while (end < frame.size() && (std::isdigit(static_cast<unsigned char>(frame[end])) ||
+                                frame[end] == 'n' || frame[end] == 'u' || frame[end] == 'l')) {
     ++end;
   }
   return frame.substr(begin, end - begin);
@@ -95,8 +95,12 @@ Connection::Connection(boost::asio::io_context& io, ConnectionConfig config, Thr
 
 Connection::~Connection() = default;
 
-bool Connection::ready() const { return impl_->ready; }
-std::uint64_t Connection::message_events() const { return impl_->message_events; }
+bool Connection::ready() const {
+  return impl_->ready;
+}
+std::uint64_t Connection::message_events() const {
+  return impl_->message_events;
+}
 std::uint64_t Connection::highest_seq(const std::string& chat_id) const {
   auto it = impl_->last_seq.find(chat_id);
   return it == impl_->last_seq.end() ? 0 : it->second;
@@ -126,10 +130,10 @@ void Connection::start(std::function<void(bool)> on_ready) {
       return on_ready(false);
     }
     s.ws.next_layer().set_option(tcp::no_delay(true));
-    s.ws.set_option(websocket::stream_base::decorator([token = s.config.token](
-                                                          websocket::request_type& req) {
-      req.set(beast::http::field::authorization, "Bearer " + token);
-    }));
+    s.ws.set_option(
+        websocket::stream_base::decorator([token = s.config.token](websocket::request_type& req) {
+          req.set(beast::http::field::authorization, "Bearer " + token);
+        }));
     s.ws.auto_fragment(false);
     s.ws.read_message_max(1 << 20);
     const std::string host = s.config.server.address().to_string();
@@ -231,8 +235,8 @@ void Connection::send(const std::string& chat_id, std::uint64_t intended_ns) {
   const std::uint64_t id = s.next_id++;
   s.pending.emplace(id, intended_ns);
   std::string frame = R"({"type":"send","id":)" + std::to_string(id) + R"(,"chat_id":")" + chat_id +
-                      R"(","client_msg_id":"b)" + run_nonce() + '-' + std::to_string(id) + R"(","body":"t=)" +
-                      std::to_string(intended_ns) + R"("})";
+                      R"(","client_msg_id":"b)" + run_nonce() + '-' + std::to_string(id) +
+                      R"(","body":"t=)" + std::to_string(intended_ns) + R"("})";
   bump(s.stats.sent);
   write(std::move(frame));
 }

@@ -27,7 +27,8 @@ Driver::Driver(DriverConfig config) : config_(std::move(config)) {
     workers_.push_back(std::make_unique<Worker>());
     stats_.push_back(std::make_unique<ThreadStats>());
   }
-  for (auto& w : workers_) threads_.emplace_back([&io = w->io] { io.run(); });
+  for (auto& w : workers_)
+    threads_.emplace_back([&io = w->io] { io.run(); });
 }
 
 Driver::~Driver() {
@@ -36,12 +37,14 @@ Driver::~Driver() {
     w->guard.reset();
     w->io.stop();
   }
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
 }
 
 std::uint64_t Driver::total(std::atomic<std::uint64_t> ThreadStats::*counter) const {
   std::uint64_t n = 0;
-  for (const auto& s : stats_) n += load((*s).*counter);
+  for (const auto& s : stats_)
+    n += load((*s).*counter);
   return n;
 }
 
@@ -83,8 +86,8 @@ std::vector<std::shared_ptr<Connection>> Driver::connect(const Fixtures& f,
   }
   const double secs = static_cast<double>(now_ns() - started) / 1e9;
   if (config_.progress) {
-    std::fprintf(stderr, "chat-bench: %zu connections in %.2f s (%.0f/s), %llu ready\n", users.size(),
-                 secs, static_cast<double>(users.size()) / std::max(secs, 1e-9),
+    std::fprintf(stderr, "chat-bench: %zu connections in %.2f s (%.0f/s), %llu ready\n",
+                 users.size(), secs, static_cast<double>(users.size()) / std::max(secs, 1e-9),
                  static_cast<unsigned long long>(total(&ThreadStats::connected)));
   }
   for (std::size_t i = 0; i < out.size(); ++i) {
@@ -118,7 +121,8 @@ void Driver::run(std::vector<Sender> senders, std::uint64_t until_ns) {
       *tick = [this, &w, tick] {
         const std::uint64_t now = now_ns();
         if (now >= w.until_ns || stopping_) {
-          for (auto& c : w.connections) c->flush_ack();
+          for (auto& c : w.connections)
+            c->flush_ack();
           w.finished.set_value();
           return;
         }
@@ -138,7 +142,8 @@ void Driver::run(std::vector<Sender> senders, std::uint64_t until_ns) {
           w.connections[w.heartbeat_cursor++ % n]->heartbeat();
         }
         if (now / 250'000'000 != (now - 1'000'000) / 250'000'000) {
-          for (auto& c : w.connections) c->flush_ack();  // every 250 ms, as a real app batches
+          for (auto& c : w.connections)
+            c->flush_ack();  // every 250 ms, as a real app batches
         }
         w.tick.expires_after(std::chrono::milliseconds(1));
         w.tick.async_wait([tick](boost::system::error_code ec) {
@@ -169,7 +174,8 @@ void Driver::close_all() {
     std::promise<void> closed;
     auto f = closed.get_future();
     boost::asio::post(w->io, [&w = *w, &closed] {
-      for (auto& c : w.connections) c->close();
+      for (auto& c : w.connections)
+        c->close();
       w.connections.clear();
       closed.set_value();
     });
@@ -181,16 +187,17 @@ void Driver::progress_line(std::uint64_t started_ns) {
   if (!config_.progress) return;
   static std::uint64_t last_sent = 0, last_delivered = 0;
   const std::uint64_t sent = total(&ThreadStats::sent), delivered = total(&ThreadStats::delivered);
-  std::fprintf(stderr,
-               "chat-bench: t=%4.0fs conns=%llu sent/s=%llu delivered/s=%llu acked=%llu errors=%llu "
-               "gaps=%llu\n",
-               static_cast<double>(now_ns() - started_ns) / 1e9,
-               static_cast<unsigned long long>(total(&ThreadStats::connected)),
-               static_cast<unsigned long long>(sent - last_sent),
-               static_cast<unsigned long long>(delivered - last_delivered),
-               static_cast<unsigned long long>(total(&ThreadStats::acked)),
-               static_cast<unsigned long long>(total(&ThreadStats::errors)),
-               static_cast<unsigned long long>(total(&ThreadStats::gaps)));
+  std::fprintf(
+      stderr,
+      "chat-bench: t=%4.0fs conns=%llu sent/s=%llu delivered/s=%llu acked=%llu errors=%llu "
+      "gaps=%llu\n",
+      static_cast<double>(now_ns() - started_ns) / 1e9,
+      static_cast<unsigned long long>(total(&ThreadStats::connected)),
+      static_cast<unsigned long long>(sent - last_sent),
+      static_cast<unsigned long long>(delivered - last_delivered),
+      static_cast<unsigned long long>(total(&ThreadStats::acked)),
+      static_cast<unsigned long long>(total(&ThreadStats::errors)),
+      static_cast<unsigned long long>(total(&ThreadStats::gaps)));
   last_sent = sent;
   last_delivered = delivered;
 }

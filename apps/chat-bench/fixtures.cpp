@@ -10,7 +10,8 @@ namespace json = boost::json;
 
 Fixtures load_fixtures(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path + " (make it with chatd --provision-users)");
+  if (!in)
+    throw std::runtime_error("cannot read " + path + " (make it with chatd --provision-users)");
   Fixtures f;
   std::string line;
   while (std::getline(in, line)) {
@@ -32,7 +33,9 @@ Fixtures load_fixtures(const std::string& path) {
     (direct ? f.direct : f.groups).push_back(std::move(c));
   }
   // Chats complete asynchronously during provisioning: put them in a stable order.
-  auto by_first = [](const Chat& a, const Chat& b) { return a.members.front() < b.members.front(); };
+  auto by_first = [](const Chat& a, const Chat& b) {
+    return a.members.front() < b.members.front();
+  };
   std::sort(f.direct.begin(), f.direct.end(), by_first);
   std::sort(f.groups.begin(), f.groups.end(), by_first);
   return f;

@@ -13,7 +13,8 @@ std::size_t Histogram::bucket_of(std::uint64_t v) {
   if (v < kExact) return static_cast<std::size_t>(v);
   const int m = std::bit_width(v) - kSubBits;
   const std::uint64_t top = v >> m;  // in [32, 63]
-  const std::size_t index = kExact + static_cast<std::size_t>(m - 1) * (kExact / 2) + (top - kExact / 2);
+  const std::size_t index =
+      kExact + static_cast<std::size_t>(m - 1) * (kExact / 2) + (top - kExact / 2);
   return std::min(index, kBuckets - 1);
 }
 
@@ -32,7 +33,8 @@ void Histogram::record(std::uint64_t value_us) {
 }
 
 void Histogram::merge(const Histogram& other) {
-  for (std::size_t i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
+  for (std::size_t i = 0; i < kBuckets; ++i)
+    counts_[i] += other.counts_[i];
   count_ += other.count_;
   max_ = std::max(max_, other.max_);
 }

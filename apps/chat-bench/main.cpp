@@ -79,7 +79,6 @@ int main(int argc, char** argv) {
     dc.progress = !quiet;
     if (o.server_pid == 0) o.server_pid = find_server_pid();
 
-
     const Fixtures fixtures = load_fixtures(users_file);
     Driver driver(dc);
     g_driver = &driver;
@@ -122,7 +121,8 @@ int main(int argc, char** argv) {
     const auto n = [&](const char* k) { return report.at(k).to_number<std::uint64_t>(); };
     bool ok = n("errors") == 0 && n("gaps") == 0 && n("duplicates") == 0;
     if (per_message) {
-      ok = ok && n("sent") > 0 && n("acked") == n("sent") && n("delivered") == n("acked") * per_message;
+      ok = ok && n("sent") > 0 && n("acked") == n("sent") &&
+           n("delivered") == n("acked") * per_message;
     }
     if (scenario == "storm") {
       ok = ok && report.at("caught_up").as_bool() && n("delivered") >= n("devices") * o.backlog;

@@ -11,12 +11,9 @@ namespace json = boost::json;
 namespace {
 
 json::object latency(const Histogram& h) {
-  return json::object{{"count", h.count()},
-                      {"p50", h.percentile(50)},
-                      {"p90", h.percentile(90)},
-                      {"p99", h.percentile(99)},
-                      {"p999", h.percentile(99.9)},
-                      {"max", h.max()},
+  return json::object{{"count", h.count()},         {"p50", h.percentile(50)},
+                      {"p90", h.percentile(90)},    {"p99", h.percentile(99)},
+                      {"p999", h.percentile(99.9)}, {"max", h.max()},
                       {"buckets", h.encode()}};
 }
 
@@ -52,7 +49,8 @@ json::object make_report(Driver& driver, const RunInfo& info) {
       {"server_rss_before_kb", info.server_before.rss_kb},
       {"tcp_mem_kb", info.server_after.tcp_mem_kb},
   };
-  for (const auto& [k, v] : info.extra) r[k] = v;
+  for (const auto& [k, v] : info.extra)
+    r[k] = v;
   return r;
 }
 
@@ -61,7 +59,8 @@ void print_report(const json::object& r, const std::string& json_out) {
   auto lat = [&](const char* k) {
     const auto& o = r.at(k).as_object();
     char buf[200];
-    std::snprintf(buf, sizeof buf, "p50 %.2f ms  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (n=%.0f)",
+    std::snprintf(buf, sizeof buf,
+                  "p50 %.2f ms  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (n=%.0f)",
                   o.at("p50").to_number<double>() / 1000, o.at("p90").to_number<double>() / 1000,
                   o.at("p99").to_number<double>() / 1000, o.at("p999").to_number<double>() / 1000,
                   o.at("max").to_number<double>() / 1000, o.at("count").to_number<double>());

@@ -14,7 +14,7 @@ namespace chat::bench {
 
 struct RunInfo {
   std::string scenario;
-  double measured_s = 0;  // the measured window (after warm-up)
+  double measured_s = 0;    // the measured window (after warm-up)
   double offered_rate = 0;  // messages/s the schedule offered (0: n/a)
   ServerSample server_before, server_after;
   boost::json::object extra;  // scenario-specific numbers

@@ -9,7 +9,9 @@
 namespace chat::bench {
 namespace {
 
-std::uint64_t secs_ns(double s) { return static_cast<std::uint64_t>(s * 1e9); }
+std::uint64_t secs_ns(double s) {
+  return static_cast<std::uint64_t>(s * 1e9);
+}
 
 template <class T>
 std::vector<T> slice(const std::vector<T>& all, std::size_t offset, std::size_t count,
@@ -65,7 +67,8 @@ void wait_for_quiet_server(const ScenarioOptions& o) {
 
 RunInfo run_connect(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   std::vector<std::size_t> users(o.count);
-  for (std::size_t i = 0; i < o.count; ++i) users[i] = o.user_offset + i;
+  for (std::size_t i = 0; i < o.count; ++i)
+    users[i] = o.user_offset + i;
   slice(f.users, o.user_offset, o.count, "users");
   // A first round warms the server's caches with these users' data (their
   // streams are replayed on connect), so the second round measures what a
@@ -91,20 +94,24 @@ RunInfo run_connect(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   info.server_after = sample_server(o.server_pid);
   info.measured_s = o.duration_s;
   std::size_t ready = 0;
-  for (const auto& c : conns) ready += c != nullptr;
-  const double rss_delta_kb = static_cast<double>(settled.rss_kb) - static_cast<double>(info.server_before.rss_kb);
-  info.extra = {{"connect_s", connect_s},
-                {"connects_per_s", static_cast<double>(ready) / std::max(connect_s, 1e-9)},
-                {"ready", ready},
-                {"rss_per_connection_bytes", ready ? rss_delta_kb * 1024 / static_cast<double>(ready) : 0.0},
-                {"heap_delta_bytes", heap_after - heap_before},
-                {"heap_per_connection_bytes",
-                 ready ? (heap_after - heap_before) / static_cast<double>(ready) : 0.0},
-                {"tcp_mem_per_connection_bytes",
-                 ready ? (static_cast<double>(settled.tcp_mem_kb) - static_cast<double>(info.server_before.tcp_mem_kb)) *
-                             1024 / static_cast<double>(ready)
-                       : 0.0},
-                {"hold_cpu_s", info.server_after.cpu_s - cpu_from.cpu_s}};
+  for (const auto& c : conns)
+    ready += c != nullptr;
+  const double rss_delta_kb =
+      static_cast<double>(settled.rss_kb) - static_cast<double>(info.server_before.rss_kb);
+  info.extra = {
+      {"connect_s", connect_s},
+      {"connects_per_s", static_cast<double>(ready) / std::max(connect_s, 1e-9)},
+      {"ready", ready},
+      {"rss_per_connection_bytes", ready ? rss_delta_kb * 1024 / static_cast<double>(ready) : 0.0},
+      {"heap_delta_bytes", heap_after - heap_before},
+      {"heap_per_connection_bytes",
+       ready ? (heap_after - heap_before) / static_cast<double>(ready) : 0.0},
+      {"tcp_mem_per_connection_bytes", ready
+                                           ? (static_cast<double>(settled.tcp_mem_kb) -
+                                              static_cast<double>(info.server_before.tcp_mem_kb)) *
+                                                 1024 / static_cast<double>(ready)
+                                           : 0.0},
+      {"hold_cpu_s", info.server_after.cpu_s - cpu_from.cpu_s}};
   info.server_before = cpu_from;  // CPU of the hold period (heartbeats), not the connects
   return info;
 }
@@ -112,7 +119,8 @@ RunInfo run_connect(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
 RunInfo run_direct(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   const auto pairs = slice(f.direct, o.user_offset / 2, o.count, "direct chats");
   std::vector<std::size_t> users;
-  for (const auto& p : pairs) users.insert(users.end(), p.members.begin(), p.members.end());
+  for (const auto& p : pairs)
+    users.insert(users.end(), p.members.begin(), p.members.end());
   const std::uint64_t start = now_ns() + secs_ns(0.2);
   auto conns = d.connect(f, users, start + secs_ns(o.warmup_s));
   std::vector<Sender> senders;
@@ -129,7 +137,8 @@ RunInfo run_direct(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
 RunInfo run_group(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   const auto groups = slice(f.groups, 0, o.count, "groups");
   std::vector<std::size_t> users;
-  for (const auto& g : groups) users.insert(users.end(), g.members.begin(), g.members.end());
+  for (const auto& g : groups)
+    users.insert(users.end(), g.members.begin(), g.members.end());
   const std::uint64_t start = now_ns() + secs_ns(0.2);
   auto conns = d.connect(f, users, start + secs_ns(o.warmup_s));
   std::vector<Sender> senders;
@@ -140,7 +149,9 @@ RunInfo run_group(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   }
   const std::size_t size = groups.empty() ? 0 : groups.front().members.size();
   RunInfo info{.scenario = "group"};
-  info.extra = {{"groups", groups.size()}, {"group_size", size}, {"recipients_per_message", size ? size - 1 : 0}};
+  info.extra = {{"groups", groups.size()},
+                {"group_size", size},
+                {"recipients_per_message", size ? size - 1 : 0}};
   return run_schedule(d, std::move(senders), o, std::max(start, now_ns()), std::move(info));
 }
 
@@ -162,8 +173,9 @@ RunInfo run_storm(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
       if (senders[i]) once.push_back({senders[i], pairs[i].chat_id, 3'600'000'000'000ull, now});
     }
     d.run(std::move(once), now + 50'000'000);  // long enough for every thread's first tick
-    d.wait_until([&] { return d.total(&ThreadStats::acked) - before >= (round + 1) * pairs.size(); },
-                 std::chrono::seconds(30));
+    d.wait_until(
+        [&] { return d.total(&ThreadStats::acked) - before >= (round + 1) * pairs.size(); },
+        std::chrono::seconds(30));
   }
   d.close_all();
   // 2. Every receiver reconnects at once and catches up from its cursor.
@@ -182,11 +194,12 @@ RunInfo run_storm(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   const double secs = static_cast<double>(now_ns() - t0) / 1e9;
   info.server_after = sample_server(o.server_pid);
   info.measured_s = secs;
-  info.extra = {{"devices", receivers.size()},
-                {"backlog", o.backlog},
-                {"caught_up", caught_up},
-                {"catch_up_s", secs},
-                {"events_per_s", static_cast<double>(o.backlog * receivers.size()) / std::max(secs, 1e-9)}};
+  info.extra = {
+      {"devices", receivers.size()},
+      {"backlog", o.backlog},
+      {"caught_up", caught_up},
+      {"catch_up_s", secs},
+      {"events_per_s", static_cast<double>(o.backlog * receivers.size()) / std::max(secs, 1e-9)}};
   return info;
 }
 
@@ -194,7 +207,8 @@ RunInfo run_history(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
   // Seed: 200 messages in each of the first `count` direct chats, then page.
   const auto pairs = slice(f.direct, o.user_offset / 2, o.count, "direct chats");
   std::vector<std::size_t> users;
-  for (const auto& p : pairs) users.push_back(p.members[0]);
+  for (const auto& p : pairs)
+    users.push_back(p.members[0]);
   auto conns = d.connect(f, users, 0);
   std::vector<Sender> seed;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
@@ -230,7 +244,8 @@ RunInfo run_history(Driver& d, const Fixtures& f, const ScenarioOptions& o) {
       }
     });
   }
-  for (auto& t : readers) t.join();
+  for (auto& t : readers)
+    t.join();
   info.server_after = sample_server(o.server_pid);
   info.measured_s = o.duration_s;
   info.extra = {{"pages", pages.load()},

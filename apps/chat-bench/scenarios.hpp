@@ -24,7 +24,7 @@ struct ScenarioOptions {
   double rate = 1000;           // messages per second, total (direct, group)
   double duration_s = 10;
   double warmup_s = 2;
-  std::size_t backlog = 100;    // storm
+  std::size_t backlog = 100;  // storm
   int server_pid = 0;
 };
 

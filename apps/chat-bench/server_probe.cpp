@@ -46,7 +46,8 @@ ServerSample sample_server(int pid) {
     if (line.rfind("TCP:", 0) != 0) continue;
     const auto at = line.find(" mem ");
     if (at != std::string::npos) {
-      s.tcp_mem_kb = std::stoull(line.substr(at + 5)) * static_cast<std::uint64_t>(getpagesize()) / 1024;
+      s.tcp_mem_kb =
+          std::stoull(line.substr(at + 5)) * static_cast<std::uint64_t>(getpagesize()) / 1024;
     }
   }
   return s;

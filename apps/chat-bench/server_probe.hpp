@@ -8,8 +8,8 @@
 namespace chat::bench {
 
 struct ServerSample {
-  double cpu_s = 0;           // utime + stime
-  std::uint64_t rss_kb = 0;   // VmRSS
+  double cpu_s = 0;              // utime + stime
+  std::uint64_t rss_kb = 0;      // VmRSS
   std::uint64_t tcp_mem_kb = 0;  // /proc/net/sockstat "TCP: ... mem" (pages -> KiB), host-wide
 };
 

@@ -15,15 +15,15 @@ struct ThreadStats {
   Histogram ack_us;      // intended send time -> the sender's `ok` (durably stored)
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> acked{0};
-  std::atomic<std::uint64_t> delivered{0};      // message events from others
-  std::atomic<std::uint64_t> echoes{0};         // own messages, seen as events
-  std::atomic<std::uint64_t> stale{0};          // messages of an earlier run, replayed
-  std::atomic<std::uint64_t> events{0};         // every event frame
-  std::atomic<std::uint64_t> errors{0};         // error frames and failed sockets
-  std::atomic<std::uint64_t> gaps{0};           // a chat's seq jumped (a lost message)
-  std::atomic<std::uint64_t> duplicates{0};     // a chat's seq repeated
-  std::atomic<std::uint64_t> connected{0};      // authenticated sockets now
-  std::atomic<std::uint64_t> disconnects{0};    // sockets the server closed
+  std::atomic<std::uint64_t> delivered{0};    // message events from others
+  std::atomic<std::uint64_t> echoes{0};       // own messages, seen as events
+  std::atomic<std::uint64_t> stale{0};        // messages of an earlier run, replayed
+  std::atomic<std::uint64_t> events{0};       // every event frame
+  std::atomic<std::uint64_t> errors{0};       // error frames and failed sockets
+  std::atomic<std::uint64_t> gaps{0};         // a chat's seq jumped (a lost message)
+  std::atomic<std::uint64_t> duplicates{0};   // a chat's seq repeated
+  std::atomic<std::uint64_t> connected{0};    // authenticated sockets now
+  std::atomic<std::uint64_t> disconnects{0};  // sockets the server closed
   std::atomic<std::uint64_t> history_pages{0};
 };
 

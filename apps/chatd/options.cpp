@@ -15,7 +15,8 @@ std::string env_to_option(const std::string& env, const po::options_description&
   constexpr std::string_view kPrefix = "CHATD_";
   if (env.rfind(kPrefix, 0) != 0) return {};
   std::string name = env.substr(kPrefix.size());
-  for (auto& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+  for (auto& c : name)
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
   return desc.find_nothrow(name, false) ? name : std::string{};
 }
 
@@ -23,7 +24,8 @@ bool split_listen(const std::string& listen, std::string& host, unsigned short& 
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
   host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const std::string p = listen.substr(colon + 1);
   unsigned value = 0;
   auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
@@ -91,9 +93,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::store(po::parse_environment(desc, [&](const std::string& env) {
-                return env_to_option(env, desc);
-              }),
+    po::store(po::parse_environment(
+                  desc, [&](const std::string& env) { return env_to_option(env, desc); }),
               vm);
     if (vm.count("help")) {
       std::cout << desc << "\n";
@@ -102,7 +103,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     }
     if (vm.count("config")) {
       std::ifstream file(vm["config"].as<std::string>());
-      if (!file) throw std::runtime_error("cannot read config file " + vm["config"].as<std::string>());
+      if (!file)
+        throw std::runtime_error("cannot read config file " + vm["config"].as<std::string>());
       po::store(po::parse_config_file(file, desc), vm);
     }
     po::notify(vm);
@@ -119,7 +121,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     } else {
       throw std::runtime_error("--durability must be sync, batch or none");
     }
-    if (o.sms != "log" && o.sms != "webhook") throw std::runtime_error("--sms must be log or webhook");
+    if (o.sms != "log" && o.sms != "webhook")
+      throw std::runtime_error("--sms must be log or webhook");
     if (o.sms == "webhook" && o.sms_webhook_url.empty()) {
       throw std::runtime_error("--sms webhook needs --sms-webhook-url");
     }

@@ -25,7 +25,8 @@ struct Options {
   std::size_t provision_users = 0;
   std::size_t provision_group_size = 0;
   std::string provision_out = "users.jsonl";
-  std::string web_dir;  // the web client (web/); empty: none  // maintenance: compact the data dir and exit
+  std::string
+      web_dir;  // the web client (web/); empty: none  // maintenance: compact the data dir and exit
   core::CoreConfig core;
   net::NetConfig net;
 };

@@ -33,11 +33,23 @@ struct Error {
   std::int64_t retry_after_ms = 0;  // only for rate_limited
 };
 
-inline Error bad_request(std::string m) { return {ErrorCode::bad_request, std::move(m)}; }
-inline Error unauthorized(std::string m) { return {ErrorCode::unauthorized, std::move(m)}; }
-inline Error forbidden(std::string m) { return {ErrorCode::forbidden, std::move(m)}; }
-inline Error not_found(std::string m) { return {ErrorCode::not_found, std::move(m)}; }
-inline Error too_large(std::string m) { return {ErrorCode::too_large, std::move(m)}; }
-inline Error internal_error(std::string m) { return {ErrorCode::internal, std::move(m)}; }
+inline Error bad_request(std::string m) {
+  return {ErrorCode::bad_request, std::move(m)};
+}
+inline Error unauthorized(std::string m) {
+  return {ErrorCode::unauthorized, std::move(m)};
+}
+inline Error forbidden(std::string m) {
+  return {ErrorCode::forbidden, std::move(m)};
+}
+inline Error not_found(std::string m) {
+  return {ErrorCode::not_found, std::move(m)};
+}
+inline Error too_large(std::string m) {
+  return {ErrorCode::too_large, std::move(m)};
+}
+inline Error internal_error(std::string m) {
+  return {ErrorCode::internal, std::move(m)};
+}
 
 }  // namespace chat

@@ -43,7 +43,8 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 std::string new_id(char kind) {
   std::uint64_t v = next_u64();
   std::array<unsigned char, 8> bytes{};
-  for (int i = 7; i >= 0; --i, v >>= 8) bytes[i] = static_cast<unsigned char>(v);
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    bytes[i] = static_cast<unsigned char>(v);
   return kind + to_hex(bytes.data(), bytes.size());
 }
 

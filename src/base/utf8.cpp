@@ -40,7 +40,8 @@ bool valid_utf8(std::string_view s) {
 
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
+  for (unsigned char c : s)
+    n += (c & 0xc0) != 0x80;
   return n;
 }
 

@@ -61,8 +61,11 @@ void Accounts::sign_in(const std::string& phone, const std::string& device_name,
       user_id = new_id('u');
       out->new_user = true;
       dir.pending_phones[phone] = user_id;
-      tx.put(store::PutUser{{.user_id = user_id, .phone = phone, .name = {},
-                             .last_seen_privacy = "everyone", .created_ts = now}});
+      tx.put(store::PutUser{{.user_id = user_id,
+                             .phone = phone,
+                             .name = {},
+                             .last_seen_privacy = "everyone",
+                             .created_ts = now}});
       tx.put(store::PutPhone{phone, user_id});
     }
     out->user_id = user_id;

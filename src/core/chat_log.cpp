@@ -38,10 +38,10 @@ std::shared_ptr<const std::string> record_chat_version(Transaction& tx, const Ch
   auto tail = std::make_shared<const std::string>(proto::chat_event_tail(*json));
   tx.put(store::PutChatVersion{{chat.record.chat_id, chat.assigned_seq, *json}});
   for (const auto& user : recipients) {
-    tx.add_event(user,
-                 {.kind = store::EventKind::chat, .chat_id = chat.record.chat_id,
-                  .seq = chat.assigned_seq},
-                 tail, now_ms);
+    tx.add_event(
+        user,
+        {.kind = store::EventKind::chat, .chat_id = chat.record.chat_id, .seq = chat.assigned_seq},
+        tail, now_ms);
   }
   tx.commit_seq(chat.record.chat_id, chat.assigned_seq);
   return json;
@@ -50,7 +50,8 @@ std::shared_ptr<const std::string> record_chat_version(Transaction& tx, const Ch
 std::vector<std::string> member_ids(const ChatState& chat) {
   std::vector<std::string> ids;
   ids.reserve(chat.members.size());
-  for (const auto& m : chat.members) ids.push_back(m.user_id);
+  for (const auto& m : chat.members)
+    ids.push_back(m.user_id);
   return ids;
 }
 

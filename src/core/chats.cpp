@@ -24,15 +24,18 @@ store::MessageRecord system_message(json::object change) {
 
 json::array to_json_array(const std::vector<std::string>& ids) {
   json::array a;
-  for (const auto& id : ids) a.emplace_back(id);
+  for (const auto& id : ids)
+    a.emplace_back(id);
   return a;
 }
 
 // Completes `done` with the chat object once the transaction is durable.
 void reply_after_commit(Transaction& tx, const ChatState& chat,
                         std::shared_ptr<const std::string> json, bool created, Chats::Done done) {
-  tx.on_committed([id = chat.record.chat_id, json = std::move(json), created,
-                   done = std::move(done)] { done(ChatView{id, json, created}); });
+  tx.on_committed(
+      [id = chat.record.chat_id, json = std::move(json), created, done = std::move(done)] {
+        done(ChatView{id, json, created});
+      });
 }
 
 std::shared_ptr<const std::string> current_json(const ChatState& chat) {
@@ -75,7 +78,8 @@ void Chats::create_direct(const Principal& who, const std::string& peer, Done do
     chat.activity_ts = now;
     const std::string id = chat.record.chat_id;
     tx.put(store::PutChat{chat.record});
-    for (const auto& m : chat.members) tx.put(store::PutMember{m});
+    for (const auto& m : chat.members)
+      tx.put(store::PutMember{m});
     tx.put(store::PutDirect{key.first, key.second, id});
     dir.direct[{key.first, key.second}] = id;
     dir.user_chats[who.user_id].insert(id);
@@ -115,7 +119,8 @@ void Chats::create_group(const Principal& who, const proto::CreateChatRequest& r
     }
     ChatState& stored = dir.chats.emplace(id, std::move(chat)).first->second;
     const auto recipients = member_ids(stored);
-    auto created = system_message({{"action", "created"}, {"by", who.user_id}, {"title", req.title}});
+    auto created =
+        system_message({{"action", "created"}, {"by", who.user_id}, {"title", req.title}});
     append_message(tx, stored, created, recipients, now);
     auto json = record_chat_version(tx, stored, recipients, now);
     reply_after_commit(tx, stored, std::move(json), true, std::move(done));
@@ -186,7 +191,8 @@ void Chats::add_members(const Principal& who, const std::string& chat_id,
       if (!chat->member(id) && std::find(added.begin(), added.end(), id) == added.end())
         added.push_back(id);
     }
-    if (added.empty()) return reply_after_commit(tx, *chat, current_json(*chat), false, std::move(done));
+    if (added.empty())
+      return reply_after_commit(tx, *chat, current_json(*chat), false, std::move(done));
     if (chat->members.size() + added.size() > config_.limits.max_group_members) {
       return void(error = too_large("a group has at most " +
                                     std::to_string(config_.limits.max_group_members) + " members"));
@@ -232,8 +238,9 @@ void Chats::remove_member(const Principal& who, const std::string& chat_id,
     const bool has_admin = std::any_of(chat->members.begin(), chat->members.end(),
                                        [](const auto& m) { return m.role == store::Role::admin; });
     if (!has_admin && !chat->members.empty()) {
-      auto oldest = std::min_element(chat->members.begin(), chat->members.end(),
-                                     [](const auto& a, const auto& b) { return a.joined_ts < b.joined_ts; });
+      auto oldest =
+          std::min_element(chat->members.begin(), chat->members.end(),
+                           [](const auto& a, const auto& b) { return a.joined_ts < b.joined_ts; });
       oldest->role = store::Role::admin;
       tx.put(store::PutMember{*oldest});
       change["promoted"] = oldest->user_id;

@@ -28,9 +28,9 @@ struct ChatState {
   std::vector<store::MemberRecord> members;
   std::uint64_t assigned_seq = 0;
   std::uint64_t committed_seq = 0;
-  std::int64_t last_ts = 0;  // ts of the last assigned message: ts never goes backwards
+  std::int64_t last_ts = 0;      // ts of the last assigned message: ts never goes backwards
   std::int64_t activity_ts = 0;  // for "most recent activity first"
-  bool committed = false;    // the chat's creation is durable
+  bool committed = false;        // the chat's creation is durable
 
   store::MemberRecord* member(const std::string& user_id) {
     for (auto& m : members) {
@@ -51,10 +51,10 @@ struct StreamState {
 
 struct Directory {
   std::unordered_map<std::string, ChatState> chats;
-  std::unordered_map<std::string, StreamState> streams;                       // by user
+  std::unordered_map<std::string, StreamState> streams;                         // by user
   std::unordered_map<std::string, std::unordered_set<std::string>> user_chats;  // user -> chats
-  std::map<std::pair<std::string, std::string>, std::string> direct;          // (lo, hi) -> chat
-  std::unordered_map<std::string, std::uint64_t> cursors;  // "user\0device" -> cursor (cache)
+  std::map<std::pair<std::string, std::string>, std::string> direct;            // (lo, hi) -> chat
+  std::unordered_map<std::string, std::uint64_t> cursors;       // "user\0device" -> cursor (cache)
   std::unordered_map<std::string, std::string> pending_phones;  // phone -> user being created
   // Profiles written but not yet committed, so a read-modify-write sees them.
   std::unordered_map<std::string, store::UserRecord> pending_users;

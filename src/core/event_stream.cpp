@@ -7,7 +7,9 @@
 namespace chat::core {
 namespace {
 
-std::string cursor_key(const Principal& who) { return who.user_id + '\0' + who.device_id; }
+std::string cursor_key(const Principal& who) {
+  return who.user_id + '\0' + who.device_id;
+}
 
 // Renders a stored event into the tail a live event would have carried.
 // Returns an empty tail for an event whose target is gone (it is skipped).
@@ -38,7 +40,8 @@ StreamPosition EventStream::position(const Principal& who) const {
     return std::pair{it == dir.cursors.end() ? std::optional<std::uint64_t>{} : it->second,
                      stream == dir.streams.end() ? 0 : stream->second.committed};
   });
-  const std::uint64_t cursor = cached ? *cached : seq_.store().get_cursor(who.user_id, who.device_id);
+  const std::uint64_t cursor =
+      cached ? *cached : seq_.store().get_cursor(who.user_id, who.device_id);
   return {std::min(cursor, head), head};
 }
 
@@ -103,7 +106,8 @@ void EventStream::ack(const Principal& who, std::uint64_t offset,
       it->second = offset;
       tx.put(store::PutCursor{{who.user_id, who.device_id, offset}});
     }
-    for (const auto& p : plans) receipts_.apply(tx, who.user_id, ReceiptStatus::delivered, p, now);
+    for (const auto& p : plans)
+      receipts_.apply(tx, who.user_id, ReceiptStatus::delivered, p, now);
     tx.on_committed([done] { done(ok_status()); });
   });
 }

@@ -9,8 +9,8 @@ Result<std::vector<store::MessageRecord>> History::page(const Principal& who,
                                                         const HistoryQuery& q) const {
   const int cursors = q.before.has_value() + q.after.has_value() + q.since_ts.has_value();
   if (cursors > 1) return bad_request("use one of before, after, since_ts");
-  const std::size_t limit = std::clamp<std::size_t>(q.limit.value_or(config_.limits.default_history_page),
-                                                    1, config_.limits.max_history_page);
+  const std::size_t limit = std::clamp<std::size_t>(
+      q.limit.value_or(config_.limits.default_history_page), 1, config_.limits.max_history_page);
   auto last = seq_.read([&](Directory& dir) -> std::optional<std::uint64_t> {
     const ChatState* chat = dir.chat_for_member(chat_id, who.user_id);
     if (!chat || !chat->committed) return std::nullopt;
@@ -20,7 +20,8 @@ Result<std::vector<store::MessageRecord>> History::page(const Principal& who,
   const store::Store& store = seq_.store();
   if (q.after) return store.messages_ascending(chat_id, *q.after + 1, *last, limit);
   if (q.since_ts) {
-    return store.messages_ascending(chat_id, first_seq_at(chat_id, *q.since_ts, *last), *last, limit);
+    return store.messages_ascending(chat_id, first_seq_at(chat_id, *q.since_ts, *last), *last,
+                                    limit);
   }
   if (q.before) {
     if (*q.before <= 1) return std::vector<store::MessageRecord>{};

@@ -24,8 +24,8 @@ void LiveHub::unsubscribe(const std::string& user_id, const EventListener* liste
   auto it = s.by_user.find(user_id);
   if (it == s.by_user.end()) return;
   List& list = it->second;
-  auto pos = std::find_if(list.begin(), list.end(),
-                          [&](const auto& l) { return l.get() == listener; });
+  auto pos =
+      std::find_if(list.begin(), list.end(), [&](const auto& l) { return l.get() == listener; });
   if (pos == list.end()) return;
   list.erase(pos);
   listeners_.fetch_sub(1, std::memory_order_relaxed);
@@ -40,7 +40,8 @@ void LiveHub::publish(const std::string& user_id, const EventFrame& frame) {
   std::lock_guard lock(s.mutex);
   auto it = s.by_user.find(user_id);
   if (it == s.by_user.end()) return;
-  for (const auto& l : it->second) l->on_event(frame);
+  for (const auto& l : it->second)
+    l->on_event(frame);
 }
 
 void LiveHub::publish_ephemeral(const std::string& user_id,
@@ -49,7 +50,8 @@ void LiveHub::publish_ephemeral(const std::string& user_id,
   std::lock_guard lock(s.mutex);
   auto it = s.by_user.find(user_id);
   if (it == s.by_user.end()) return;
-  for (const auto& l : it->second) l->on_ephemeral(frame);
+  for (const auto& l : it->second)
+    l->on_ephemeral(frame);
 }
 
 bool LiveHub::has_listeners(const std::string& user_id) {
@@ -70,7 +72,8 @@ void LiveHub::revoke_device(const std::string& user_id, const std::string& devic
     }
   }
   // Outside the lock: on_revoked may unsubscribe.
-  for (const auto& l : revoked) l->on_revoked();
+  for (const auto& l : revoked)
+    l->on_revoked();
 }
 
 }  // namespace chat::core

@@ -40,7 +40,8 @@ class LiveHub {
   void subscribe(const std::string& user_id, std::shared_ptr<EventListener> listener);
   void unsubscribe(const std::string& user_id, const EventListener* listener);
   void publish(const std::string& user_id, const EventFrame& frame);
-  void publish_ephemeral(const std::string& user_id, const std::shared_ptr<const std::string>& frame);
+  void publish_ephemeral(const std::string& user_id,
+                         const std::shared_ptr<const std::string>& frame);
   bool has_listeners(const std::string& user_id);
   void revoke_device(const std::string& user_id, const std::string& device_id);
 

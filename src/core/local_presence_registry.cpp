@@ -8,7 +8,9 @@ namespace chat::core {
 LocalPresenceRegistry::LocalPresenceRegistry(const Clock& clock)
     : clock_(clock), thread_([this] { run(); }) {}
 
-LocalPresenceRegistry::~LocalPresenceRegistry() { stop(); }
+LocalPresenceRegistry::~LocalPresenceRegistry() {
+  stop();
+}
 
 void LocalPresenceRegistry::stop() {
   {
@@ -133,10 +135,12 @@ void LocalPresenceRegistry::tick(std::int64_t now_ms) {
     on_expired = on_typing_expired_;
   }
   if (on_change) {
-    for (const auto& c : announce) on_change(c);
+    for (const auto& c : announce)
+      on_change(c);
   }
   if (on_expired) {
-    for (const auto& [chat, user] : expired) on_expired(chat, user);
+    for (const auto& [chat, user] : expired)
+      on_expired(chat, user);
   }
 }
 

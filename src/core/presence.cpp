@@ -29,7 +29,8 @@ void Presence::disconnected(const std::string& user_id) {
 
 void Presence::shutdown() {
   const std::int64_t now = seq_.clock().now_ms();
-  for (const auto& user : registry_.online_users()) record_last_seen(user, now);
+  for (const auto& user : registry_.online_users())
+    record_last_seen(user, now);
 }
 
 void Presence::record_last_seen(const std::string& user_id, std::int64_t ts) {
@@ -61,8 +62,7 @@ bool Presence::visible(const std::string& viewer, const std::string& user_id) {
   return allows(user_id, viewer) && allows(viewer, user_id);
 }
 
-PresenceView Presence::view(const std::string& viewer, const std::string& user_id,
-                            bool debounced) {
+PresenceView Presence::view(const std::string& viewer, const std::string& user_id, bool debounced) {
   PresenceView v{user_id, std::nullopt, std::nullopt};
   if (!visible(viewer, user_id)) return v;
   v.online = debounced ? registry_.is_announced(user_id) : registry_.is_online(user_id);
@@ -96,12 +96,14 @@ Result<std::vector<std::string>> Presence::subscribe(
   unsubscribe(watcher.get());
   {
     std::lock_guard lock(mutex_);
-    for (const auto& id : unique) watchers_[id].push_back(watcher);
+    for (const auto& id : unique)
+      watchers_[id].push_back(watcher);
     watching_[watcher.get()] = unique;
   }
   std::vector<std::string> frames;
   frames.reserve(unique.size());
-  for (const auto& id : unique) frames.push_back(frame(view(watcher->viewer(), id, true)));
+  for (const auto& id : unique)
+    frames.push_back(frame(view(watcher->viewer(), id, true)));
   return frames;
 }
 
@@ -175,7 +177,8 @@ void Presence::relay_typing(const std::string& chat_id, const std::string& user_
   auto f = std::make_shared<const std::string>(
       R"({"type":"typing","chat_id":)" + proto::quote(chat_id) + R"(,"user_id":)" +
       proto::quote(user_id) + R"(,"typing":)" + (typing ? "true" : "false") + "}");
-  for (const auto& m : members) seq_.hub().publish_ephemeral(m, f);  // online = has listeners
+  for (const auto& m : members)
+    seq_.hub().publish_ephemeral(m, f);  // online = has listeners
 }
 
 void Presence::privacy_changed(const std::string& user_id, const std::string& privacy) {

@@ -40,7 +40,7 @@ class PresenceWatcher {
 
 struct PresenceView {
   std::string user_id;
-  std::optional<bool> online;           // nullopt: hidden from this viewer
+  std::optional<bool> online;             // nullopt: hidden from this viewer
   std::optional<std::int64_t> last_seen;  // nullopt: hidden, or never seen
 };
 
@@ -88,7 +88,7 @@ class Presence {
   Sequencer& seq_;
   PresenceRegistry& registry_;
 
-  std::mutex mutex_;  // guards the maps below
+  std::mutex mutex_;                                      // guards the maps below
   std::unordered_map<std::string, std::string> privacy_;  // cache of last_seen_privacy
   std::unordered_map<std::string, std::vector<std::weak_ptr<PresenceWatcher>>> watchers_;
   std::unordered_map<const PresenceWatcher*, std::vector<std::string>> watching_;

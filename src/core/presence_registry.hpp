@@ -33,7 +33,8 @@ class PresenceRegistry {
     std::int64_t last_seen = 0;  // when going offline: now
   };
   using OnChange = std::function<void(const Change&)>;
-  using OnTypingExpired = std::function<void(const std::string& chat_id, const std::string& user_id)>;
+  using OnTypingExpired =
+      std::function<void(const std::string& chat_id, const std::string& user_id)>;
 
   static constexpr std::int64_t kOnlineDebounceMs = 2'000;
   static constexpr std::int64_t kTypingExpiryMs = 6'000;

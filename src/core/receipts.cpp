@@ -47,8 +47,8 @@ std::vector<Receipts::Plan> Receipts::plan(
     if (up_to - current->mark > kMaxScan) {
       p.senders = std::move(current->others);
     } else {
-      for (const auto& m : seq_.store().messages_ascending(chat_id, current->mark + 1, up_to,
-                                                           kMaxScan)) {
+      for (const auto& m :
+           seq_.store().messages_ascending(chat_id, current->mark + 1, up_to, kMaxScan)) {
         if (m.sender.empty() || m.sender == user_id) continue;
         if (std::find(p.senders.begin(), p.senders.end(), m.sender) == p.senders.end()) {
           p.senders.push_back(m.sender);
@@ -97,7 +97,8 @@ void Receipts::apply(Transaction& tx, const std::string& user_id, ReceiptStatus 
                        .actor = user_id,
                        .status = std::string(status_name(status)),
                        .ts = now_ms};
-  for (const auto& r : recipients) tx.add_event(r, e, tail, now_ms);
+  for (const auto& r : recipients)
+    tx.add_event(r, e, tail, now_ms);
 }
 
 void Receipts::mark(const Principal& who, const std::string& chat_id, ReceiptStatus status,
@@ -109,11 +110,13 @@ void Receipts::mark(const Principal& who, const std::string& chat_id, ReceiptSta
     return chat->committed_seq;
   });
   if (!last) return done(not_found("chat not found"));
-  if (seq == 0 || seq > *last) return done(bad_request("seq must be between 1 and the chat's last_seq"));
+  if (seq == 0 || seq > *last)
+    return done(bad_request("seq must be between 1 and the chat's last_seq"));
   auto plans = plan(who.user_id, status, {{chat_id, seq}});
   const std::int64_t now = seq_.clock().now_ms();
   seq_.transact([&](Transaction& tx) {
-    for (const auto& p : plans) apply(tx, who.user_id, status, p, now);
+    for (const auto& p : plans)
+      apply(tx, who.user_id, status, p, now);
     tx.on_committed([done] { done(ok_status()); });
   });
 }

@@ -73,7 +73,8 @@ void SendPipeline::send(const Principal& who, const proto::SendRequest& req, Don
         return 0;
       });
       done(outcome_of(m, json, true));
-      for (auto& retry : retries) retry(outcome_of(m, json, false));
+      for (auto& retry : retries)
+        retry(outcome_of(m, json, false));
     });
   });
   if (immediate) done(std::move(*immediate));

@@ -26,16 +26,18 @@ void Sequencer::load() {
     state.last_ts = snap.last_ts;
     state.activity_ts = std::max(snap.last_ts, state.record.created_ts);
     state.committed = true;
-    for (const auto& m : state.members) dir_.user_chats[m.user_id].insert(state.record.chat_id);
+    for (const auto& m : state.members)
+      dir_.user_chats[m.user_id].insert(state.record.chat_id);
     std::string id = state.record.chat_id;
     dir_.chats.emplace(std::move(id), std::move(state));
   });
   store_.for_each_user_head([&](const std::string& user, std::uint64_t head) {
     dir_.streams[user] = StreamState{head, head};
   });
-  store_.for_each_direct([&](const std::string& lo, const std::string& hi, const std::string& chat) {
-    dir_.direct[{lo, hi}] = chat;
-  });
+  store_.for_each_direct(
+      [&](const std::string& lo, const std::string& hi, const std::string& chat) {
+        dir_.direct[{lo, hi}] = chat;
+      });
 }
 
 void Sequencer::transact(const std::function<void(Transaction&)>& fn) {
@@ -66,8 +68,10 @@ void Sequencer::finish(Transaction& tx) {
     }
   }
   messages_committed_.fetch_add(messages, std::memory_order_relaxed);
-  for (const auto& e : tx.events_) hub_.publish(e.user_id, e.frame);
-  for (auto& fn : tx.completions_) fn();
+  for (const auto& e : tx.events_)
+    hub_.publish(e.user_id, e.frame);
+  for (auto& fn : tx.completions_)
+    fn();
 }
 
 std::uint64_t Sequencer::messages_committed() const {

@@ -38,10 +38,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     parser_->header_limit(static_cast<std::uint32_t>(ctx_.config.max_header_bytes));
     parser_->body_limit(ctx_.config.max_request_bytes);
     stream_.expires_after(ctx_.config.http_idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
  private:
@@ -82,7 +81,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
 
   void upgrade() {
     auto req = parser_->release();
-    if (req.target() != "/v1/ws") return reply_error(not_found("WebSocket endpoint is /v1/ws"), false);
+    if (req.target() != "/v1/ws")
+      return reply_error(not_found("WebSocket endpoint is /v1/ws"), false);
     std::optional<core::Principal> who;
     if (const auto header = req[http::field::authorization]; !header.empty()) {
       auto principal = ctx_.core.accounts().authenticate(bearer_token(header));
@@ -104,7 +104,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
         static_cast<http::status>(r.status), version_);
     res->set(http::field::server, "chatd");
     if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
-    for (auto& [name, value] : r.headers) res->set(name, value);
+    for (auto& [name, value] : r.headers)
+      res->set(name, value);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();

@@ -37,7 +37,11 @@ class LongPoll final : public std::enable_shared_from_this<LongPoll> {
  public:
   LongPoll(core::ChatCore& core, boost::asio::io_context& io, core::Principal who,
            std::uint64_t after, Respond respond)
-      : core_(core), io_(io), timer_(io), who_(std::move(who)), after_(after),
+      : core_(core),
+        io_(io),
+        timer_(io),
+        who_(std::move(who)),
+        after_(after),
         respond_(std::move(respond)) {}
 
   void start(std::chrono::milliseconds timeout) {

@@ -19,14 +19,17 @@ void line(std::string& out, std::string_view name, std::string_view type, std::s
 void Metrics::observe_delivery_ms(std::int64_t ms) {
   if (ms < 0) ms = 0;
   std::size_t i = 0;
-  while (i < kLatencyBucketsMs.size() && ms > kLatencyBucketsMs[i]) ++i;
+  while (i < kLatencyBucketsMs.size() && ms > kLatencyBucketsMs[i])
+    ++i;
   latency_buckets_[i].fetch_add(1, std::memory_order_relaxed);
   latency_sum_ms_.fetch_add(static_cast<std::uint64_t>(ms), std::memory_order_relaxed);
   latency_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string Metrics::render(core::ChatCore& core) const {
-  auto get = [](const auto& a) { return static_cast<std::uint64_t>(a.load(std::memory_order_relaxed)); };
+  auto get = [](const auto& a) {
+    return static_cast<std::uint64_t>(a.load(std::memory_order_relaxed));
+  };
   std::string out;
   out.reserve(4096);
   line(out, "chatd_connections", "gauge", "Open WebSocket connections.", get(ws_connections));
@@ -58,7 +61,8 @@ std::string Metrics::render(core::ChatCore& core) const {
         .append("\n");
   }
 
-  out.append("# HELP chatd_delivery_latency_ms From ordering an event to writing it to a socket.\n");
+  out.append(
+      "# HELP chatd_delivery_latency_ms From ordering an event to writing it to a socket.\n");
   out.append("# TYPE chatd_delivery_latency_ms histogram\n");
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < latency_buckets_.size(); ++i) {
@@ -71,8 +75,12 @@ std::string Metrics::render(core::ChatCore& core) const {
         .append(std::to_string(cumulative))
         .append("\n");
   }
-  out.append("chatd_delivery_latency_ms_sum ").append(std::to_string(get(latency_sum_ms_))).append("\n");
-  out.append("chatd_delivery_latency_ms_count ").append(std::to_string(get(latency_count_))).append("\n");
+  out.append("chatd_delivery_latency_ms_sum ")
+      .append(std::to_string(get(latency_sum_ms_)))
+      .append("\n");
+  out.append("chatd_delivery_latency_ms_count ")
+      .append(std::to_string(get(latency_count_)))
+      .append("\n");
   return out;
 }
 

@@ -20,8 +20,8 @@ namespace chat::net {
 class Metrics {
  public:
   // Upper bounds (ms) of the delivery latency histogram's buckets.
-  static constexpr std::array<std::int64_t, 12> kLatencyBucketsMs = {1,   2,   5,    10,   25,   50,
-                                                                     100, 250, 500, 1000, 2500, 5000};
+  static constexpr std::array<std::int64_t, 12> kLatencyBucketsMs = {
+      1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000};
 
   std::atomic<std::int64_t> http_connections{0};
   std::atomic<std::int64_t> ws_connections{0};

@@ -19,7 +19,9 @@ HttpResponse json_response(int status, std::string body) {
   return HttpResponse{status, std::move(body), "application/json", {}};
 }
 
-HttpResponse no_content() { return HttpResponse{204, {}, {}, {}}; }
+HttpResponse no_content() {
+  return HttpResponse{204, {}, {}, {}};
+}
 
 // The value of `name` in a query string, percent-decoded; nullopt if absent.
 // A malformed query string is reported as bad_request.
@@ -225,11 +227,12 @@ void RestApi::get_me(RestCall& c) {
 void RestApi::patch_me(RestCall& c) {
   auto req = proto::parse_patch_me(c.req.body);
   if (!req) return fail(c, req.error());
-  core_.accounts().update_profile(c.who, *req, [this, respond = c.respond](Result<core::Profile> p) {
-    if (!p) return respond(error(p.error()));
-    core_.presence().privacy_changed(p->user.user_id, p->user.last_seen_privacy);
-    respond(json_response(200, profile_json(*p)));
-  });
+  core_.accounts().update_profile(
+      c.who, *req, [this, respond = c.respond](Result<core::Profile> p) {
+        if (!p) return respond(error(p.error()));
+        core_.presence().privacy_changed(p->user.user_id, p->user.last_seen_privacy);
+        respond(json_response(200, profile_json(*p)));
+      });
 }
 
 void RestApi::get_user(RestCall& c) {
@@ -398,7 +401,8 @@ void RestApi::presence(RestCall& c) {
                                " user_ids"));
   }
   json::array out;
-  for (const auto& id : users) out.push_back(presence_object(core_.presence().view(c.who.user_id, id)));
+  for (const auto& id : users)
+    out.push_back(presence_object(core_.presence().view(c.who.user_id, id)));
   c.respond(json_response(200, json::serialize(json::object{{"presence", std::move(out)}})));
 }
 
@@ -428,7 +432,9 @@ void RestApi::ack_events(RestCall& c) {
 
 // ---- Operations -------------------------------------------------------------
 
-void RestApi::healthz(RestCall& c) { c.respond(json_response(200, "{\"status\":\"ok\"}")); }
+void RestApi::healthz(RestCall& c) {
+  c.respond(json_response(200, "{\"status\":\"ok\"}"));
+}
 
 void RestApi::metrics(RestCall& c) {
   c.respond(HttpResponse{200, metrics_.render(core_), "text/plain; version=0.0.4", {}});
@@ -437,7 +443,8 @@ void RestApi::metrics(RestCall& c) {
 void RestApi::discover(RestCall& c) {
   // A single node sends clients back to the address they reached it by.
   const std::string host = c.req.host.empty() ? "localhost" : c.req.host;
-  c.respond(json_response(200, json::serialize(json::object{{"ws_url", "ws://" + host + "/v1/ws"}})));
+  c.respond(
+      json_response(200, json::serialize(json::object{{"ws_url", "ws://" + host + "/v1/ws"}})));
 }
 
 void RestApi::limits(RestCall& c) {

@@ -20,10 +20,13 @@ struct Server::Listener {
 
 Server::Server(ServerContext& ctx, std::size_t threads) : ctx_(ctx) {
   if (threads == 0) threads = 1;
-  for (std::size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (std::size_t i = 0; i < threads; ++i)
+    workers_.push_back(std::make_unique<Worker>());
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 tcp::endpoint Server::listen(const std::string& host, unsigned short port) {
   tcp::endpoint endpoint(boost::asio::ip::make_address(host), port);
@@ -36,14 +39,17 @@ tcp::endpoint Server::listen(const std::string& host, unsigned short port) {
     probe.set_option(boost::asio::socket_base::reuse_address(true));
     boost::system::error_code ec;
     probe.bind(endpoint, ec);
-    if (ec) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    if (ec)
+      throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                               ec.message());
   }
   for (auto& worker : workers_) {
     auto l = std::make_unique<Listener>(*worker);
     l->acceptor.open(endpoint.protocol());
     l->acceptor.set_option(boost::asio::socket_base::reuse_address(true));
     const int one = 1;
-    if (::setsockopt(l->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    if (::setsockopt(l->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) !=
+        0) {
       throw std::runtime_error("setsockopt(SO_REUSEPORT) failed");
     }
     l->acceptor.bind(endpoint);
@@ -56,7 +62,8 @@ tcp::endpoint Server::listen(const std::string& host, unsigned short port) {
 }
 
 void Server::start() {
-  for (std::size_t i = 0; i < listeners_.size(); ++i) accept_next(i);
+  for (std::size_t i = 0; i < listeners_.size(); ++i)
+    accept_next(i);
   for (auto& worker : workers_) {
     worker->wheel.start();
     threads_.emplace_back([&io = worker->io] { io.run(); });
@@ -83,7 +90,8 @@ void Server::accept_next(std::size_t i) {
 }
 
 void Server::stop() {
-  for (auto& worker : workers_) worker->io.stop();
+  for (auto& worker : workers_)
+    worker->io.stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }

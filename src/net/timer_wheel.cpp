@@ -57,7 +57,8 @@ void TimerWheel::advance() {
     }
     size_ -= slot.size() - kept;
     slot.resize(kept);
-    for (auto& t : due) t->on_deadline();
+    for (auto& t : due)
+      t->on_deadline();
   }
 }
 

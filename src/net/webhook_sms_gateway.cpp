@@ -90,7 +90,8 @@ bool WebhookSmsGateway::post(const Job& job) {
   http::request<http::string_body> req(http::verb::post, target_, 11);
   req.set(http::field::host, host_);
   req.set(http::field::content_type, "application/json");
-  req.body() = boost::json::serialize(boost::json::object{{"phone", job.phone}, {"code", job.code}});
+  req.body() =
+      boost::json::serialize(boost::json::object{{"phone", job.phone}, {"code", job.code}});
   req.prepare_payload();
   beast::flat_buffer buffer;
   http::response<http::string_body> res;

@@ -68,7 +68,9 @@ class Inbox final : public core::EventListener, public core::PresenceWatcher {
  public:
   Inbox(std::weak_ptr<WsSession> session, boost::asio::io_context& io, std::string user_id,
         std::string device_id)
-      : session_(std::move(session)), io_(io), user_id_(std::move(user_id)),
+      : session_(std::move(session)),
+        io_(io),
+        user_id_(std::move(user_id)),
         device_id_(std::move(device_id)) {}
 
   void on_event(const core::EventFrame& frame) override;
@@ -122,20 +124,21 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
     opened_ = SteadyClock::now();
     touch();
     wake_at(opened_ + ctx_.config.ws_auth_timeout);
-    ws_.async_accept(upgrade, [self = shared_from_this(), who = std::move(who)](
-                                  beast::error_code ec) mutable {
-      if (ec) return self->finish();
-      self->state_ = State::open;
-      if (who) self->on_authenticated(std::move(*who), std::nullopt, json::value(nullptr));
-      self->read_next();
-    });
+    ws_.async_accept(
+        upgrade, [self = shared_from_this(), who = std::move(who)](beast::error_code ec) mutable {
+          if (ec) return self->finish();
+          self->state_ = State::open;
+          if (who) self->on_authenticated(std::move(*who), std::nullopt, json::value(nullptr));
+          self->read_next();
+        });
   }
 
   // Called (on our thread) when the Inbox has live events.
   void drain_inbox() {
     if (!inbox_ || state_ != State::open) return;
     auto mail = inbox_->take();
-    for (auto& frame : mail.events) on_live_event(frame);
+    for (auto& frame : mail.events)
+      on_live_event(frame);
     for (auto& frame : mail.ephemeral) {
       // Ephemeral frames are worth nothing late: under pressure they are dropped.
       if (queued_bytes_ + frame->size() <= ctx_.config.ws_max_queued_bytes) {
@@ -254,7 +257,8 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
     auto frames = ctx_.core.presence().subscribe(inbox_, proto::presence_subscribe_frame(frame));
     if (!frames) return reply_error(frame.id, frames.error());
     if (!frame.id.is_null()) enqueue({proto::ok_frame(frame.id), nullptr, 0, false});
-    for (auto& f : *frames) enqueue({std::move(f), nullptr, 0, false});
+    for (auto& f : *frames)
+      enqueue({std::move(f), nullptr, 0, false});
   }
 
   static std::string no_fields(const Status&) { return {}; }
@@ -354,7 +358,7 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
 
   void on_live_event(const core::EventFrame& frame) {
     if (frame.offset <= sent_upto_ || behind_) return;  // a duplicate, or the store will supply it
-    if (frame.offset != sent_upto_ + 1) {                // a push went missing: heal from the store
+    if (frame.offset != sent_upto_ + 1) {               // a push went missing: heal from the store
       behind_ = true;
       return catch_up();
     }
@@ -502,11 +506,10 @@ void Inbox::on_revoked() {
 
 }  // namespace
 
-void start_ws_session(tcp::socket socket,
-                      beast::http::request<beast::http::string_body> upgrade,
+void start_ws_session(tcp::socket socket, beast::http::request<beast::http::string_body> upgrade,
                       std::optional<core::Principal> who, ServerContext& ctx, Worker& worker) {
-  std::make_shared<WsSession>(std::move(socket), ctx, worker)->start(std::move(upgrade),
-                                                                     std::move(who));
+  std::make_shared<WsSession>(std::move(socket), ctx, worker)
+      ->start(std::move(upgrade), std::move(who));
 }
 
 }  // namespace chat::net

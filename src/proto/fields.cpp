@@ -8,27 +8,37 @@ namespace {
 
 std::string_view type_name(FieldType t) {
   switch (t) {
-    case FieldType::string: return "a string";
-    case FieldType::seq: return "a non-negative integer";
-    case FieldType::boolean: return "a boolean";
-    case FieldType::strings: return "an array of strings";
-    case FieldType::any_id: return "a string or an integer";
+    case FieldType::string:
+      return "a string";
+    case FieldType::seq:
+      return "a non-negative integer";
+    case FieldType::boolean:
+      return "a boolean";
+    case FieldType::strings:
+      return "an array of strings";
+    case FieldType::any_id:
+      return "a string or an integer";
   }
   return "?";
 }
 
 bool is_seq(const json::value& v) {
   if (v.is_uint64()) return v.get_uint64() <= kMaxSeq;
-  if (v.is_int64()) return v.get_int64() >= 0 && static_cast<std::uint64_t>(v.get_int64()) <= kMaxSeq;
+  if (v.is_int64())
+    return v.get_int64() >= 0 && static_cast<std::uint64_t>(v.get_int64()) <= kMaxSeq;
   return false;
 }
 
 bool matches(const json::value& v, FieldType t) {
   switch (t) {
-    case FieldType::string: return v.is_string();
-    case FieldType::seq: return is_seq(v);
-    case FieldType::boolean: return v.is_bool();
-    case FieldType::any_id: return v.is_string() || v.is_int64() || v.is_uint64();
+    case FieldType::string:
+      return v.is_string();
+    case FieldType::seq:
+      return is_seq(v);
+    case FieldType::boolean:
+      return v.is_bool();
+    case FieldType::any_id:
+      return v.is_string() || v.is_int64() || v.is_uint64();
     case FieldType::strings:
       if (!v.is_array()) return false;
       for (const auto& e : v.get_array()) {
@@ -87,7 +97,8 @@ std::vector<std::string> get_strings(const json::object& o, std::string_view key
   std::vector<std::string> out;
   auto it = o.find(key);
   if (it == o.end()) return out;
-  for (const auto& e : it->value().get_array()) out.emplace_back(e.get_string());
+  for (const auto& e : it->value().get_array())
+    out.emplace_back(e.get_string());
   return out;
 }
 

@@ -20,11 +20,11 @@
 namespace chat::proto {
 
 enum class FieldType : std::uint8_t {
-  string,      // JSON string
-  seq,         // JSON integer in [0, 2^53)
-  boolean,     // JSON true/false
-  strings,     // JSON array of strings
-  any_id,      // a request id: JSON string or integer
+  string,   // JSON string
+  seq,      // JSON integer in [0, 2^53)
+  boolean,  // JSON true/false
+  strings,  // JSON array of strings
+  any_id,   // a request id: JSON string or integer
 };
 
 struct FieldSpec {

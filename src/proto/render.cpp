@@ -15,7 +15,9 @@ json::value system_object(const std::string& text) {
   return v;
 }
 
-std::string_view role_name(store::Role r) { return r == store::Role::admin ? "admin" : "member"; }
+std::string_view role_name(store::Role r) {
+  return r == store::Role::admin ? "admin" : "member";
+}
 
 void append_number(std::string& out, std::uint64_t n) {
   char buf[24];
@@ -31,7 +33,9 @@ void append_error_fields(json::object& o, const Error& e) {
 
 }  // namespace
 
-std::string quote(std::string_view s) { return json::serialize(json::string(s)); }
+std::string quote(std::string_view s) {
+  return json::serialize(json::string(s));
+}
 
 std::string message_json(const store::MessageRecord& m) {
   json::object o;
@@ -52,10 +56,12 @@ std::string message_json(const store::MessageRecord& m) {
   o["reply_to"] = m.reply_to ? json::value(*m.reply_to) : json::value(nullptr);
   json::array media;
   if (!m.deleted) {
-    for (const auto& id : m.media) media.push_back(json::object{{"media_id", id}});
+    for (const auto& id : m.media)
+      media.push_back(json::object{{"media_id", id}});
   }
   o["media"] = std::move(media);
-  o["client_msg_id"] = m.client_msg_id.empty() ? json::value(nullptr) : json::value(m.client_msg_id);
+  o["client_msg_id"] =
+      m.client_msg_id.empty() ? json::value(nullptr) : json::value(m.client_msg_id);
   o["deleted"] = m.deleted;
   o["edited_ts"] = nullptr;
   return json::serialize(o);
@@ -66,15 +72,13 @@ std::string chat_json(const store::ChatRecord& chat, std::span<const store::Memb
   json::array list;
   list.reserve(members.size());
   for (const auto& m : members) {
-    list.push_back(
-        json::object{{"user_id", m.user_id}, {"role", role_name(m.role)}, {"joined_ts", m.joined_ts}});
+    list.push_back(json::object{
+        {"user_id", m.user_id}, {"role", role_name(m.role)}, {"joined_ts", m.joined_ts}});
   }
-  json::object o{{"chat_id", chat.chat_id},
-                 {"type", chat.type == store::ChatType::group ? "group" : "direct"},
-                 {"title", chat.title},
-                 {"members", std::move(list)},
-                 {"last_seq", last_seq},
-                 {"created_ts", chat.created_ts}};
+  json::object o{
+      {"chat_id", chat.chat_id}, {"type", chat.type == store::ChatType::group ? "group" : "direct"},
+      {"title", chat.title},     {"members", std::move(list)},
+      {"last_seq", last_seq},    {"created_ts", chat.created_ts}};
   return json::serialize(o);
 }
 
@@ -101,9 +105,8 @@ std::string deleted_event_tail(std::string_view chat_id, std::uint64_t seq) {
 
 std::string receipt_event_tail(std::string_view chat_id, std::string_view user_id,
                                std::string_view status, std::uint64_t up_to_seq, std::int64_t ts) {
-  std::string t = R"("type":"receipt","chat_id":)" + quote(chat_id) +
-                  R"(,"user_id":)" + quote(user_id) + R"(,"status":)" + quote(status) +
-                  R"(,"up_to_seq":)";
+  std::string t = R"("type":"receipt","chat_id":)" + quote(chat_id) + R"(,"user_id":)" +
+                  quote(user_id) + R"(,"status":)" + quote(status) + R"(,"up_to_seq":)";
   append_number(t, up_to_seq);
   t += R"(,"ts":)";
   t += std::to_string(ts);

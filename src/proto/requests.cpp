@@ -37,26 +37,45 @@ struct FrameSpec {
 // are allowed on all of them).
 const std::array<FrameSpec, 8>& frame_table() {
   static const std::array<FrameSpec, 8> table = {{
-      {"auth", FrameType::auth,
-       {{"type", FT::string, true}, {"id", FT::any_id, false}, {"token", FT::string, true},
+      {"auth",
+       FrameType::auth,
+       {{"type", FT::string, true},
+        {"id", FT::any_id, false},
+        {"token", FT::string, true},
         {"from_offset", FT::seq, false}}},
-      {"ack", FrameType::ack,
+      {"ack",
+       FrameType::ack,
        {{"type", FT::string, true}, {"id", FT::any_id, false}, {"offset", FT::seq, true}}},
-      {"send", FrameType::send,
-       {{"type", FT::string, true}, {"id", FT::any_id, false}, {"chat_id", FT::string, true},
-        {"client_msg_id", FT::string, true}, {"body", FT::string, false},
-        {"reply_to", FT::seq, false}, {"media", FT::strings, false}}},
+      {"send",
+       FrameType::send,
+       {{"type", FT::string, true},
+        {"id", FT::any_id, false},
+        {"chat_id", FT::string, true},
+        {"client_msg_id", FT::string, true},
+        {"body", FT::string, false},
+        {"reply_to", FT::seq, false},
+        {"media", FT::strings, false}}},
       {"ping", FrameType::ping, {{"type", FT::string, true}, {"id", FT::any_id, false}}},
-      {"read", FrameType::read,
-       {{"type", FT::string, true}, {"id", FT::any_id, false}, {"chat_id", FT::string, true},
+      {"read",
+       FrameType::read,
+       {{"type", FT::string, true},
+        {"id", FT::any_id, false},
+        {"chat_id", FT::string, true},
         {"seq", FT::seq, true}}},
-      {"delete", FrameType::delete_message,
-       {{"type", FT::string, true}, {"id", FT::any_id, false}, {"chat_id", FT::string, true},
+      {"delete",
+       FrameType::delete_message,
+       {{"type", FT::string, true},
+        {"id", FT::any_id, false},
+        {"chat_id", FT::string, true},
         {"seq", FT::seq, true}}},
-      {"typing", FrameType::typing,
-       {{"type", FT::string, true}, {"id", FT::any_id, false}, {"chat_id", FT::string, true},
+      {"typing",
+       FrameType::typing,
+       {{"type", FT::string, true},
+        {"id", FT::any_id, false},
+        {"chat_id", FT::string, true},
         {"typing", FT::boolean, true}}},
-      {"presence_subscribe", FrameType::presence_subscribe,
+      {"presence_subscribe",
+       FrameType::presence_subscribe,
        {{"type", FT::string, true}, {"id", FT::any_id, false}, {"user_ids", FT::strings, true}}},
   }};
   return table;
@@ -65,10 +84,9 @@ const std::array<FrameSpec, 8>& frame_table() {
 }  // namespace
 
 Result<OtpRequest> parse_otp_request(std::string_view body) {
-  return parse_with<OtpRequest>(body, {{"phone", FT::string, true}},
-                                [](const json::object& o, OtpRequest& r) {
-                                  r.phone = get_string(o, "phone");
-                                });
+  return parse_with<OtpRequest>(
+      body, {{"phone", FT::string, true}},
+      [](const json::object& o, OtpRequest& r) { r.phone = get_string(o, "phone"); });
 }
 
 Result<VerifyRequest> parse_verify_request(std::string_view body) {
@@ -100,7 +118,8 @@ Result<CreateChatRequest> parse_create_chat(std::string_view body) {
   }
   CreateChatRequest r;
   if (type->value().get_string() == "direct") {
-    if (auto s = check_fields(*obj, {{"type", FT::string, true}, {"user_id", FT::string, true}}); !s)
+    if (auto s = check_fields(*obj, {{"type", FT::string, true}, {"user_id", FT::string, true}});
+        !s)
       return s.take_error();
     r.peer = get_string(*obj, "user_id");
   } else if (type->value().get_string() == "group") {
@@ -119,27 +138,24 @@ Result<CreateChatRequest> parse_create_chat(std::string_view body) {
 }
 
 Result<AddMembersRequest> parse_add_members(std::string_view body) {
-  return parse_with<AddMembersRequest>(body, {{"user_ids", FT::strings, true}},
-                                       [](const json::object& o, AddMembersRequest& r) {
-                                         r.user_ids = get_strings(o, "user_ids");
-                                       });
+  return parse_with<AddMembersRequest>(
+      body, {{"user_ids", FT::strings, true}},
+      [](const json::object& o, AddMembersRequest& r) { r.user_ids = get_strings(o, "user_ids"); });
 }
 
 Result<SetRoleRequest> parse_set_role(std::string_view body) {
-  auto r = parse_with<std::string>(body, {{"role", FT::string, true}},
-                                   [](const json::object& o, std::string& role) {
-                                     role = get_string(o, "role");
-                                   });
+  auto r = parse_with<std::string>(
+      body, {{"role", FT::string, true}},
+      [](const json::object& o, std::string& role) { role = get_string(o, "role"); });
   if (!r) return r.take_error();
   if (*r != "admin" && *r != "member") return bad_request("role must be \"admin\" or \"member\"");
   return SetRoleRequest{*r == "admin"};
 }
 
 Result<SetTitleRequest> parse_set_title(std::string_view body) {
-  return parse_with<SetTitleRequest>(body, {{"title", FT::string, true}},
-                                     [](const json::object& o, SetTitleRequest& r) {
-                                       r.title = get_string(o, "title");
-                                     });
+  return parse_with<SetTitleRequest>(
+      body, {{"title", FT::string, true}},
+      [](const json::object& o, SetTitleRequest& r) { r.title = get_string(o, "title"); });
 }
 
 Result<SendRequest> parse_send_body(std::string_view body, std::string chat_id) {
@@ -154,10 +170,9 @@ Result<SendRequest> parse_send_body(std::string_view body, std::string chat_id) 
 }
 
 Result<AckRequest> parse_ack_body(std::string_view body) {
-  return parse_with<AckRequest>(body, {{"offset", FT::seq, true}},
-                                [](const json::object& o, AckRequest& r) {
-                                  r.offset = get_seq(o, "offset");
-                                });
+  return parse_with<AckRequest>(
+      body, {{"offset", FT::seq, true}},
+      [](const json::object& o, AckRequest& r) { r.offset = get_seq(o, "offset"); });
 }
 
 Result<StatusRequest> parse_status_body(std::string_view body) {
@@ -194,7 +209,9 @@ AuthFrame auth_frame(const Frame& f) {
   return {get_string(f.fields, "token"), get_optional_seq(f.fields, "from_offset")};
 }
 
-AckRequest ack_frame(const Frame& f) { return {get_seq(f.fields, "offset")}; }
+AckRequest ack_frame(const Frame& f) {
+  return {get_seq(f.fields, "offset")};
+}
 
 SendRequest send_frame(const Frame& f) {
   SendRequest r;

@@ -84,7 +84,14 @@ Result<AckRequest> parse_ack_body(std::string_view body);
 Result<StatusRequest> parse_status_body(std::string_view body);
 
 enum class FrameType : std::uint8_t {
-  auth, ack, send, ping, read, delete_message, typing, presence_subscribe
+  auth,
+  ack,
+  send,
+  ping,
+  read,
+  delete_message,
+  typing,
+  presence_subscribe
 };
 
 struct Frame {

@@ -19,7 +19,9 @@ constexpr std::int64_t kBatchSyncIntervalMs = 100;
 GroupCommitWriter::GroupCommitWriter(Store& store, Durability durability)
     : store_(store), durability_(durability), thread_([this] { run(); }) {}
 
-GroupCommitWriter::~GroupCommitWriter() { stop(); }
+GroupCommitWriter::~GroupCommitWriter() {
+  stop();
+}
 
 void GroupCommitWriter::stop() {
   {
@@ -63,9 +65,12 @@ void GroupCommitWriter::run() {
       taken.swap(queue_);
     }
     if (!taken.empty()) commit(taken);
-    if (durability_ == Durability::batch && monotonic_ms() - last_sync_ms_ >= kBatchSyncIntervalMs) {
+    if (durability_ == Durability::batch &&
+        monotonic_ms() - last_sync_ms_ >= kBatchSyncIntervalMs) {
       if (!store_.sync_wal().ok()) {
-        std::fprintf(stderr, "chatd: FATAL: WAL sync failed; stopping to keep disk and memory in agreement\n");
+        std::fprintf(
+            stderr,
+            "chatd: FATAL: WAL sync failed; stopping to keep disk and memory in agreement\n");
         std::abort();
       }
       last_sync_ms_ = monotonic_ms();
@@ -78,10 +83,12 @@ void GroupCommitWriter::run() {
 void GroupCommitWriter::commit(std::vector<Request>& requests) {
   std::vector<Mutation> batch;
   std::size_t total = 0;
-  for (const auto& r : requests) total += r.mutations.size();
+  for (const auto& r : requests)
+    total += r.mutations.size();
   batch.reserve(total);
   for (auto& r : requests) {
-    for (auto& m : r.mutations) batch.push_back(std::move(m));
+    for (auto& m : r.mutations)
+      batch.push_back(std::move(m));
   }
   const Status status = store_.apply(batch, durability_ == Durability::sync);
   if (!status.ok()) {

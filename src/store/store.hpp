@@ -89,9 +89,9 @@ class Store {
   // Every user with at least one event, and the offset of its last event.
   virtual void for_each_user_head(
       const std::function<void(const std::string& user_id, std::uint64_t head)>& fn) const = 0;
-  virtual void for_each_direct(const std::function<void(const std::string& user_lo,
-                                                        const std::string& user_hi,
-                                                        const std::string& chat_id)>& fn) const = 0;
+  virtual void for_each_direct(
+      const std::function<void(const std::string& user_lo, const std::string& user_hi,
+                               const std::string& chat_id)>& fn) const = 0;
 
   // Operator tools.
   virtual void compact() = 0;

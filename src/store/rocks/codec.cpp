@@ -29,12 +29,15 @@ std::int64_t i64(const json::object& o, std::string_view key) {
   return 0;
 }
 
-std::string serialize(const json::object& o) { return json::serialize(o); }
+std::string serialize(const json::object& o) {
+  return json::serialize(o);
+}
 
 }  // namespace
 
 std::string encode(const UserRecord& r) {
-  return serialize({{"p", r.phone}, {"n", r.name}, {"lp", r.last_seen_privacy}, {"c", r.created_ts}});
+  return serialize(
+      {{"p", r.phone}, {"n", r.name}, {"lp", r.last_seen_privacy}, {"c", r.created_ts}});
 }
 void decode(std::string_view v, UserRecord& r) {
   auto o = parse_object(v);
@@ -45,7 +48,8 @@ void decode(std::string_view v, UserRecord& r) {
 }
 
 std::string encode(const DeviceRecord& r) {
-  return serialize({{"n", r.name}, {"t", r.token_hash}, {"c", r.created_ts}, {"a", r.last_active_ts}});
+  return serialize(
+      {{"n", r.name}, {"t", r.token_hash}, {"c", r.created_ts}, {"a", r.last_active_ts}});
 }
 void decode(std::string_view v, DeviceRecord& r) {
   auto o = parse_object(v);
@@ -95,7 +99,8 @@ std::string encode(const MessageRecord& r) {
   if (r.reply_to) o["rt"] = *r.reply_to;
   if (!r.media.empty()) {
     json::array media;
-    for (const auto& m : r.media) media.emplace_back(m);
+    for (const auto& m : r.media)
+      media.emplace_back(m);
     o["m"] = std::move(media);
   }
   if (!r.client_msg_id.empty()) o["cm"] = r.client_msg_id;

@@ -34,12 +34,14 @@
 namespace chat::store::rocks {
 
 inline void append_be64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 inline std::uint64_t read_be64(std::string_view s) {
   std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | static_cast<unsigned char>(s[i]);
   return v;
 }
 
@@ -76,6 +78,8 @@ inline std::string_view second_part(std::string_view key) {
   return pos == std::string_view::npos ? std::string_view{} : key.substr(pos + 1);
 }
 
-inline std::string_view first_part(std::string_view key) { return key.substr(0, key.find('\0')); }
+inline std::string_view first_part(std::string_view key) {
+  return key.substr(0, key.find('\0'));
+}
 
 }  // namespace chat::store::rocks

@@ -24,12 +24,24 @@ using rocks::prefix;
 using rocks::read_be64;
 
 enum Cf : std::size_t {
-  kUsers, kPhones, kDevices, kTokens, kCursors, kChats, kMembers, kDirect, kMessages, kIdem,
-  kEvents, kChatVersions, kLastSeen, kCfCount
+  kUsers,
+  kPhones,
+  kDevices,
+  kTokens,
+  kCursors,
+  kChats,
+  kMembers,
+  kDirect,
+  kMessages,
+  kIdem,
+  kEvents,
+  kChatVersions,
+  kLastSeen,
+  kCfCount
 };
 constexpr std::array<const char*, kCfCount> kCfNames = {
-    "users", "phones", "devices", "tokens", "cursors", "chats", "members",
-    "direct", "messages", "idem", "events", "chat_versions", "last_seen"};
+    "users",  "phones",   "devices", "tokens", "cursors",       "chats",    "members",
+    "direct", "messages", "idem",    "events", "chat_versions", "last_seen"};
 
 void check(const rocksdb::Status& s) {
   if (!s.ok()) throw StoreError(s.ToString());
@@ -81,11 +93,13 @@ class RocksStore final : public Store {
     check(rocksdb::DB::Open(rocksdb::DBOptions(options), dir, descriptors, &handles, &db));
     db_.reset(db);
     default_cf_ = handles[0];
-    for (std::size_t i = 0; i < kCfCount; ++i) cf_[i] = handles[i + 1];
+    for (std::size_t i = 0; i < kCfCount; ++i)
+      cf_[i] = handles[i + 1];
   }
 
   ~RocksStore() override {
-    for (auto* h : cf_) (void)db_->DestroyColumnFamilyHandle(h);
+    for (auto* h : cf_)
+      (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->DestroyColumnFamilyHandle(default_cf_);
     (void)db_->Close();
   }
@@ -161,7 +175,8 @@ class RocksStore final : public Store {
     return DevicePrincipal{std::string(rocks::first_part(v)), std::string(rocks::second_part(v))};
   }
 
-  std::uint64_t get_cursor(const std::string& user_id, const std::string& device_id) const override {
+  std::uint64_t get_cursor(const std::string& user_id,
+                           const std::string& device_id) const override {
     std::string v;
     if (!get(kCursors, key2(user_id, device_id), v) || v.size() != 8) return 0;
     return read_be64(v);
@@ -181,9 +196,8 @@ class RocksStore final : public Store {
     if (from > to) return out;
     const std::string p = prefix(chat_id);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kMessages]));
-    for (it->Seek(key_seq(chat_id, from)); it->Valid() && starts_with(it->key(), p) &&
-                                           out.size() < limit;
-         it->Next()) {
+    for (it->Seek(key_seq(chat_id, from));
+         it->Valid() && starts_with(it->key(), p) && out.size() < limit; it->Next()) {
       const std::uint64_t seq = read_be64(it->key().ToStringView().substr(p.size()));
       if (seq > to) break;
       out.push_back(message_from(chat_id, seq, it->value().ToStringView()));
@@ -199,9 +213,8 @@ class RocksStore final : public Store {
     if (from > to) return out;
     const std::string p = prefix(chat_id);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kMessages]));
-    for (it->SeekForPrev(key_seq(chat_id, to)); it->Valid() && starts_with(it->key(), p) &&
-                                                out.size() < limit;
-         it->Prev()) {
+    for (it->SeekForPrev(key_seq(chat_id, to));
+         it->Valid() && starts_with(it->key(), p) && out.size() < limit; it->Prev()) {
       const std::uint64_t seq = read_be64(it->key().ToStringView().substr(p.size()));
       if (seq < from) break;
       out.push_back(message_from(chat_id, seq, it->value().ToStringView()));
@@ -272,8 +285,8 @@ class RocksStore final : public Store {
     check(chats->status());
   }
 
-  void for_each_user_head(const std::function<void(const std::string&, std::uint64_t)>& fn)
-      const override {
+  void for_each_user_head(
+      const std::function<void(const std::string&, std::uint64_t)>& fn) const override {
     // Walk the users table and find each user's last event with one SeekForPrev.
     std::unique_ptr<rocksdb::Iterator> users(db_->NewIterator({}, cf_[kUsers]));
     std::unique_ptr<rocksdb::Iterator> events(db_->NewIterator({}, cf_[kEvents]));
@@ -303,7 +316,8 @@ class RocksStore final : public Store {
   void compact() override {
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (auto* h : cf_) check(db_->CompactRange(options, h, nullptr, nullptr));
+    for (auto* h : cf_)
+      check(db_->CompactRange(options, h, nullptr, nullptr));
   }
 
  private:
