@@ -15,6 +15,20 @@ namespace chat::core {
 namespace json = boost::json;
 namespace {
 
+// The group `chat_id` when `user_id` is one of its admins; else the error the
+// caller answers with (404 for non-members: no existence leak).
+Result<ChatState*> group_for_admin(Directory& dir, const std::string& chat_id,
+                                   const std::string& user_id, std::string_view direct_error,
+                                   std::string_view forbidden_error) {
+  ChatState* chat = dir.chat_for_member(chat_id, user_id);
+  if (!chat || !chat->committed) return not_found("chat not found");
+  if (!chat->is_group()) return bad_request(std::string(direct_error));
+  if (chat->member(user_id)->role != store::Role::admin) {
+    return forbidden(std::string(forbidden_error));
+  }
+  return chat;
+}
+
 store::MessageRecord system_message(json::object change) {
   store::MessageRecord m;
   m.kind = "system";
@@ -181,11 +195,10 @@ void Chats::add_members(const Principal& who, const std::string& chat_id,
   std::optional<Error> error;
   seq_.transact([&](Transaction& tx) {
     Directory& dir = tx.directory();
-    ChatState* chat = dir.chat_for_member(chat_id, who.user_id);
-    if (!chat || !chat->committed) return void(error = not_found("chat not found"));
-    if (!chat->is_group()) return void(error = bad_request("direct chats have fixed members"));
-    if (chat->member(who.user_id)->role != store::Role::admin)
-      return void(error = forbidden("only admins can add members"));
+    auto found = group_for_admin(dir, chat_id, who.user_id, "direct chats have fixed members",
+                                 "only admins can add members");
+    if (!found) return void(error = found.take_error());
+    ChatState* chat = *found;
     std::vector<std::string> added;
     for (const auto& id : user_ids) {
       if (!chat->member(id) && std::find(added.begin(), added.end(), id) == added.end())
@@ -258,11 +271,10 @@ void Chats::set_role(const Principal& who, const std::string& chat_id, const std
   const std::int64_t now = seq_.clock().now_ms();
   std::optional<Error> error;
   seq_.transact([&](Transaction& tx) {
-    ChatState* chat = tx.directory().chat_for_member(chat_id, who.user_id);
-    if (!chat || !chat->committed) return void(error = not_found("chat not found"));
-    if (!chat->is_group()) return void(error = bad_request("direct chats have no roles"));
-    if (chat->member(who.user_id)->role != store::Role::admin)
-      return void(error = forbidden("only admins can change roles"));
+    auto found = group_for_admin(tx.directory(), chat_id, who.user_id, "direct chats have no roles",
+                                 "only admins can change roles");
+    if (!found) return void(error = found.take_error());
+    ChatState* chat = *found;
     store::MemberRecord* target = chat->member(user_id);
     if (!target) return void(error = not_found("not a member"));
     const store::Role role = admin ? store::Role::admin : store::Role::member;
@@ -295,11 +307,10 @@ void Chats::set_title(const Principal& who, const std::string& chat_id, const st
   const std::int64_t now = seq_.clock().now_ms();
   std::optional<Error> error;
   seq_.transact([&](Transaction& tx) {
-    ChatState* chat = tx.directory().chat_for_member(chat_id, who.user_id);
-    if (!chat || !chat->committed) return void(error = not_found("chat not found"));
-    if (!chat->is_group()) return void(error = bad_request("direct chats have no title"));
-    if (chat->member(who.user_id)->role != store::Role::admin)
-      return void(error = forbidden("only admins can change the title"));
+    auto found = group_for_admin(tx.directory(), chat_id, who.user_id, "direct chats have no title",
+                                 "only admins can change the title");
+    if (!found) return void(error = found.take_error());
+    ChatState* chat = *found;
     if (chat->record.title == title) {
       return reply_after_commit(tx, *chat, current_json(*chat), false, std::move(done));
     }
