@@ -141,9 +141,10 @@ void Driver::run(std::vector<Sender> senders, std::uint64_t until_ns) {
           w.heartbeat_debt -= period;
           w.connections[w.heartbeat_cursor++ % n]->heartbeat();
         }
-        if (now / 250'000'000 != (now - 1'000'000) / 250'000'000) {
+        const auto ack_ns = static_cast<std::uint64_t>(config_.ack_every.count()) * 1'000'000;
+        if (ack_ns && now / ack_ns != (now - 1'000'000) / ack_ns) {
           for (auto& c : w.connections)
-            c->flush_ack();  // every 250 ms, as a real app batches
+            c->flush_ack();  // as a real app batches its acks
         }
         w.tick.expires_after(std::chrono::milliseconds(1));
         w.tick.async_wait([tick](boost::system::error_code ec) {

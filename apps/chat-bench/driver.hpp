@@ -30,7 +30,8 @@ struct DriverConfig {
   std::size_t threads = 1;
   std::size_t source_ips = 1;  // bind to 127.0.0.2 .. 127.0.0.(1+N); 0: no bind
   std::chrono::milliseconds heartbeat{25'000};
-  std::size_t connect_concurrency = 512;  // connects in flight at once
+  std::chrono::milliseconds ack_every{250};  // each socket acks what it got at least this often
+  std::size_t connect_concurrency = 512;     // connects in flight at once
   bool progress = true;
 };
 

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   ScenarioOptions o;
   DriverConfig dc;
   std::string scenario, server = "127.0.0.1:8080", users_file = "users.jsonl", json_out;
-  long heartbeat_ms = 25'000;
+  long heartbeat_ms = 25'000, ack_ms = 250;
   bool check = false, quiet = false;
 
   po::options_description desc(
@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     ("threads", po::value(&dc.threads)->default_value(1), "generator threads (each runs many sockets)")
     ("source-ips", po::value(&dc.source_ips)->default_value(16), "bind sockets to 127.0.0.2..N+1 (0: don't bind)")
     ("heartbeat-ms", po::value(&heartbeat_ms)->default_value(heartbeat_ms), "ping period per socket")
+    ("ack-ms", po::value(&ack_ms)->default_value(ack_ms), "ack period per socket (also every 256 events)")
     ("server-pid", po::value(&o.server_pid)->default_value(0), "chatd's pid for CPU/RSS (0: find a process named chatd)")
     ("json-out", po::value(&json_out), "also append the JSON result line to this file")
     ("check", po::bool_switch(&check), "exit 1 unless every sent message was acked and delivered exactly once per recipient, in order")
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
     o.port = static_cast<unsigned short>(std::stoi(server.substr(colon + 1)));
     dc.server = {boost::asio::ip::make_address(o.host), o.port};
     dc.heartbeat = std::chrono::milliseconds(heartbeat_ms);
+    dc.ack_every = std::chrono::milliseconds(ack_ms);
     dc.progress = !quiet;
     if (o.server_pid == 0) o.server_pid = find_server_pid();
 
