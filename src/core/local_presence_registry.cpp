@@ -38,6 +38,9 @@ void LocalPresenceRegistry::connected(const std::string& user_id, std::int64_t n
 }
 
 void LocalPresenceRegistry::disconnected(const std::string& user_id, std::int64_t now_ms) {
+  // Held across deciding and notifying, as tick() does: an "online" the ticker
+  // is announcing reaches the listener before this "offline", never after.
+  std::lock_guard notifying(notify_mutex_);
   Change change;
   OnChange notify;
   {
@@ -108,6 +111,7 @@ void LocalPresenceRegistry::run() {
 }
 
 void LocalPresenceRegistry::tick(std::int64_t now_ms) {
+  std::lock_guard notifying(notify_mutex_);  // see disconnected()
   std::vector<Change> announce;
   std::vector<std::pair<std::string, std::string>> expired;
   OnChange on_change;

@@ -42,6 +42,9 @@ class LocalPresenceRegistry final : public PresenceRegistry {
   void tick(std::int64_t now_ms);
 
   const Clock& clock_;
+  // Order of the two: notify_mutex_, then mutex_. notify_mutex_ is held while
+  // listeners run, so announcements reach them in the order they were decided.
+  std::mutex notify_mutex_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, UserState> users_;
   std::unordered_map<std::string, std::int64_t> pending_;  // user -> online_since, not announced
