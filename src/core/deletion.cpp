@@ -21,17 +21,19 @@ void Deletion::delete_message(const Principal& who, const std::string& chat_id, 
     auto m = seq_.store().get_message(chat_id, seq);
     if (!m) return void(error = not_found("message not found"));
     if (m->kind == "system") return void(error = forbidden("system messages cannot be deleted"));
-    if (m->deleted || dir.pending_deletes.count(chat_id + '\0' + std::to_string(seq))) {
-      // Already deleted, maybe not durably yet: answer once it is (a
-      // transaction with only a completion runs after every earlier commit).
-      return tx.on_committed([done] { done(ok_status()); });
-    }
     const bool admin = chat->is_group() && chat->member(who.user_id)->role == store::Role::admin;
     const bool own_recent = m->sender == who.user_id && now - m->ts <= kSenderWindowMs;
     if (!admin && !own_recent) {
       return void(error = forbidden(m->sender == who.user_id
                                         ? "messages can be deleted for everyone within 48 hours"
                                         : "only the sender or a group admin can delete this"));
+    }
+    // Checked after the permission, so only someone allowed to delete learns
+    // that it already is.
+    if (m->deleted || dir.pending_deletes.count(chat_id + '\0' + std::to_string(seq))) {
+      // Maybe not durably yet: answer once it is (a transaction with only a
+      // completion runs after every earlier commit).
+      return tx.on_committed([done] { done(ok_status()); });
     }
     m->deleted = true;
     m->body.clear();

@@ -17,7 +17,7 @@ std::string_view type_name(FieldType t) {
     case FieldType::strings:
       return "an array of strings";
     case FieldType::any_id:
-      return "a string or an integer";
+      return "a string or a number";
   }
   return "?";
 }
@@ -37,8 +37,8 @@ bool matches(const json::value& v, FieldType t) {
       return is_seq(v);
     case FieldType::boolean:
       return v.is_bool();
-    case FieldType::any_id:
-      return v.is_string() || v.is_int64() || v.is_uint64();
+    case FieldType::any_id:  // PROTOCOL.md: "any JSON string or number"
+      return v.is_string() || v.is_number();
     case FieldType::strings:
       if (!v.is_array()) return false;
       for (const auto& e : v.get_array()) {

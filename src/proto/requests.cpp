@@ -191,7 +191,7 @@ Result<Frame> parse_frame(std::string_view text, json::value& id_out) {
   if (!obj) return obj.take_error();
   if (auto id = obj->find("id"); id != obj->end()) {
     const auto& v = id->value();
-    if (v.is_string() || v.is_int64() || v.is_uint64()) id_out = v;
+    if (v.is_string() || v.is_number()) id_out = v;
   }
   auto type = obj->find("type");
   if (type == obj->end() || !type->value().is_string()) {

@@ -146,6 +146,11 @@ TEST(Delete, OnlySenderOrGroupAdmin) {
   r = del(http, carol, group, carols);
   EXPECT_EQ(r.status, 204) << describe(r);
   expect_deleted(history_entry(http, bob, group, carols), carol.user_id);
+  // Deleting again: fine for who may, still forbidden for who may not.
+  r = del(http, carol, group, carols);
+  EXPECT_EQ(r.status, 204) << describe(r);
+  r = del(http, bob, group, carols);
+  EXPECT_EQ(r.status, 403) << "the permission comes before 'already deleted': " << describe(r);
 
   // An admin no more: bob becomes admin, alice is demoted, and loses the right.
   auto promote = http.patch("/v1/chats/" + group + "/members/" + bob.user_id, {{"role", "admin"}},

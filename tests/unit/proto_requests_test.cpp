@@ -245,10 +245,14 @@ TEST(ParseFrame, IdsAsStringOrInteger) {
   ASSERT_TRUE(big.frame.ok());
   EXPECT_EQ(big.id, json::value(std::uint64_t{18446744073709551615ull}));
 
+  // Any JSON number is an id (PROTOCOL.md), fractions included, and is echoed.
+  auto fraction = parse(R"({"type":"ping","id":1.5})");
+  ASSERT_TRUE(fraction.frame.ok());
+  EXPECT_EQ(fraction.id, json::value(1.5));
+
   // Ids of other types are errors, and cannot be echoed.
   for (const char* text : {R"({"type":"ping","id":true})", R"({"type":"ping","id":{"a":1}})",
-                           R"({"type":"ping","id":[1]})", R"({"type":"ping","id":null})",
-                           R"({"type":"ping","id":1.5})"}) {
+                           R"({"type":"ping","id":[1]})", R"({"type":"ping","id":null})"}) {
     auto p = parse(text);
     expect_bad_request(p, "field 'id'");
     EXPECT_TRUE(p.id.is_null()) << text;
