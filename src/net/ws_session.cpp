@@ -43,6 +43,7 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kCatchUpPage = 256;
+constexpr std::size_t kIdleReadBytes = 64;  // buffer held by a socket waiting for its next message
 constexpr int kMaxBadFrames = 100;  // then the client is treated as broken (close 1008)
 
 std::int64_t now_ms() {
@@ -185,23 +186,35 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
 
   // ---- Reading -------------------------------------------------------------
 
+  // Reads a message piece by piece. Beast's whole-message read prepares
+  // ~1.5 KiB of buffer before the first byte arrives, and an idle socket would
+  // hold that for its whole life; here the first piece of a message asks for
+  // at most kIdleReadBytes, the rest of the message follows in one more read
+  // from Beast's frame buffer (no extra syscall), and the buffer is freed once
+  // the message is handled. Size and UTF-8 limits still apply per message.
   void read_next() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->finish();  // closed, reset, too big (1009), bad UTF-8 (1007)
-      self->touch();
-      if (self->state_ == State::open) {
-        if (!self->ws_.got_text()) {
-          self->on_bad_frame(json::value(nullptr), bad_request("frames must be JSON text"));
-        } else {
-          auto data = self->buffer_.cdata();
-          self->on_text({static_cast<const char*>(data.data()), data.size()});
-        }
+    const std::size_t limit = buffer_.size() == 0 ? kIdleReadBytes : ctx_.config.max_frame_bytes;
+    ws_.async_read_some(buffer_, limit,
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          if (ec) return self->finish();  // closed, reset, 1009, bad UTF-8
+                          if (!self->ws_.is_message_done()) return self->read_next();
+                          self->on_message();
+                          self->read_next();
+                        });
+  }
+
+  void on_message() {
+    touch();
+    if (state_ == State::open) {
+      if (!ws_.got_text()) {
+        on_bad_frame(json::value(nullptr), bad_request("frames must be JSON text"));
+      } else {
+        auto data = buffer_.cdata();
+        on_text({static_cast<const char*>(data.data()), data.size()});
       }
-      self->buffer_.consume(self->buffer_.size());
-      // An idle socket should not keep the memory of its largest frame.
-      if (self->buffer_.capacity() > 1024) self->buffer_.shrink_to_fit();
-      self->read_next();
-    });
+    }
+    buffer_.consume(buffer_.size());
+    buffer_.shrink_to_fit();
   }
 
   void on_text(std::string_view text) {
