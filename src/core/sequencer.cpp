@@ -14,7 +14,9 @@ std::uint64_t Transaction::add_event(const std::string& user_id, store::EventRec
 
 Sequencer::Sequencer(store::Store& store, store::GroupCommitWriter& writer, LiveHub& hub,
                      const Clock& clock)
-    : store_(store), writer_(writer), hub_(hub), clock_(clock) {}
+    : store_(store), writer_(writer), hub_(hub), clock_(clock) {
+  writer_.set_after_batch([this] { finish_batch(); });
+}
 
 void Sequencer::load() {
   std::lock_guard lock(mutex_);
@@ -46,32 +48,39 @@ void Sequencer::transact(const std::function<void(Transaction&)>& fn) {
   fn(*tx);
   if (tx->mutations_.empty() && tx->completions_.empty()) return;
   std::vector<store::Mutation> mutations = std::move(tx->mutations_);
-  writer_.submit(std::move(mutations), [this, tx] { finish(*tx); });
+  writer_.submit(std::move(mutations),
+                 [this, tx = std::move(tx)]() mutable { committed_.push_back(std::move(tx)); });
 }
 
-void Sequencer::finish(Transaction& tx) {
+void Sequencer::finish_batch() {
+  if (committed_.empty()) return;
   std::uint64_t messages = 0;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& e : tx.events_) {
-      auto& stream = dir_.streams[e.user_id];
-      if (e.frame.offset > stream.committed) stream.committed = e.frame.offset;
-    }
-    for (const auto& [chat_id, seq] : tx.chat_seqs_) {
-      if (ChatState* c = dir_.chat(chat_id)) {
-        c->committed = true;
-        if (seq > c->committed_seq) {
-          messages += seq - c->committed_seq;
-          c->committed_seq = seq;
+    for (const auto& tx : committed_) {
+      for (const auto& e : tx->events_) {
+        auto& stream = dir_.streams[e.user_id];
+        if (e.frame.offset > stream.committed) stream.committed = e.frame.offset;
+      }
+      for (const auto& [chat_id, seq] : tx->chat_seqs_) {
+        if (ChatState* c = dir_.chat(chat_id)) {
+          c->committed = true;
+          if (seq > c->committed_seq) {
+            messages += seq - c->committed_seq;
+            c->committed_seq = seq;
+          }
         }
       }
     }
   }
   messages_committed_.fetch_add(messages, std::memory_order_relaxed);
-  for (const auto& e : tx.events_)
-    hub_.publish(e.user_id, e.frame);
-  for (auto& fn : tx.completions_)
-    fn();
+  for (const auto& tx : committed_) {
+    for (const auto& e : tx->events_)
+      hub_.publish(e.user_id, e.frame);
+    for (auto& fn : tx->completions_)
+      fn();
+  }
+  committed_.clear();
 }
 
 std::uint64_t Sequencer::messages_committed() const {

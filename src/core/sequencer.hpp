@@ -6,9 +6,10 @@
 // the events to publish. Still under the lock, the transaction is handed to the
 // group-commit writer, so the writer sees transactions in exactly the order
 // their numbers were assigned. After the batch is durable, on the writer
-// thread, `finish` marks the numbers committed, publishes the events to the
-// LiveHub (commit order == delivery order), and runs the transaction's
-// completions (which send the acks).
+// thread, `finish_batch` marks the numbers of all its transactions committed
+// (one lock per batch: under load a batch holds hundreds), publishes the
+// events to the LiveHub (commit order == delivery order), and runs the
+// transactions' completions (which send the acks).
 //
 // The lock covers only in-memory work plus, where a request needs it, a point
 // read from the store (bloom-filtered; see docs/architecture.md); it is never
@@ -93,7 +94,7 @@ class Sequencer {
   std::uint64_t messages_committed() const;
 
  private:
-  void finish(Transaction& tx);
+  void finish_batch();
 
   store::Store& store_;
   store::GroupCommitWriter& writer_;
@@ -101,6 +102,8 @@ class Sequencer {
   const Clock& clock_;
   std::mutex mutex_;
   Directory dir_;
+  // Transactions of the batch being committed, in order (writer thread only).
+  std::vector<std::shared_ptr<Transaction>> committed_;
   std::atomic<std::uint64_t> messages_committed_{0};
 };
 

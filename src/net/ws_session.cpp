@@ -44,7 +44,7 @@ namespace {
 
 constexpr std::size_t kCatchUpPage = 256;
 constexpr std::size_t kIdleReadBytes = 64;  // buffer held by a socket waiting for its next message
-constexpr int kMaxBadFrames = 100;  // then the client is treated as broken (close 1008)
+constexpr int kMaxBadFrames = 100;          // then the client is treated as broken (close 1008)
 
 std::int64_t now_ms() {
   using namespace std::chrono;

@@ -40,6 +40,11 @@ void GroupCommitWriter::submit(std::vector<Mutation> mutations, Completion done)
   wake_.notify_one();
 }
 
+void GroupCommitWriter::set_after_batch(std::function<void()> fn) {
+  std::lock_guard lock(mutex_);
+  after_batch_ = std::move(fn);
+}
+
 std::uint64_t GroupCommitWriter::batches_committed() const {
   std::lock_guard lock(mutex_);
   return batches_;
@@ -104,6 +109,7 @@ void GroupCommitWriter::commit(std::vector<Request>& requests) {
   for (auto& r : requests) {
     if (r.done) r.done();
   }
+  if (after_batch_) after_batch_();
 }
 
 }  // namespace chat::store

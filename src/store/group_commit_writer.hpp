@@ -46,6 +46,11 @@ class GroupCommitWriter {
   // (durably, per the durability mode). Thread-safe; keeps submission order.
   void submit(std::vector<Mutation> mutations, Completion done);
 
+  // `fn` runs on the writer thread after the completions of every batch, so a
+  // caller can do per-batch work once (one lock, not one per request). Set it
+  // before the first submit.
+  void set_after_batch(std::function<void()> fn);
+
   // Statistics for /metrics.
   std::uint64_t batches_committed() const;
   std::uint64_t mutations_committed() const;
@@ -63,6 +68,7 @@ class GroupCommitWriter {
   const Durability durability_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
+  std::function<void()> after_batch_;
   std::vector<Request> queue_;
   bool stopping_ = false;
   std::uint64_t batches_ = 0;

@@ -6,6 +6,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <thread>
 #include <vector>
 
@@ -313,6 +314,34 @@ TEST_P(WriterTest, CompletionsRunInSubmissionOrderAfterCommit) {
   for (int i = 0; i < kCount; ++i)
     ASSERT_EQ(order[i], i);
   EXPECT_EQ(not_visible.load(), 0);
+}
+
+TEST_P(WriterTest, AfterBatchRunsOncePerBatchAfterItsCompletions) {
+  constexpr int kCount = 200;
+  // Writer thread only: completions since the last after-batch call, and the
+  // sizes the after-batch calls saw.
+  int pending = 0;
+  std::vector<int> batch_sizes;
+  std::promise<void> last;
+  auto last_done = last.get_future();
+  std::uint64_t batches = 0;
+  {
+    GroupCommitWriter writer(*store_, GetParam());
+    writer.set_after_batch([&] {
+      batch_sizes.push_back(pending);
+      pending = 0;
+      if (std::accumulate(batch_sizes.begin(), batch_sizes.end(), 0) == kCount) last.set_value();
+    });
+    for (int i = 0; i < kCount; ++i)
+      writer.submit({PutUser{user(i)}}, [&] { ++pending; });
+    wait_ready(last_done);
+    batches = writer.batches_committed();
+  }
+  // One call per committed batch, each after (and covering) its completions.
+  EXPECT_EQ(batch_sizes.size(), batches);
+  for (int size : batch_sizes)
+    EXPECT_GT(size, 0);
+  EXPECT_EQ(pending, 0);
 }
 
 TEST_P(WriterTest, ConcurrentSubmittersKeepTheirOwnOrder) {
