@@ -5,6 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -17,6 +19,31 @@
 #include "options.hpp"
 #include "provision.hpp"
 #include "store/rocks/rocks_store.hpp"
+
+namespace {
+
+struct OpenFiles {
+  std::size_t limit = 0;        // the soft limit after raising it (0: unlimited/unknown)
+  std::size_t connections = 0;  // what chatd may spend on clients (0: no cap)
+};
+
+// Raises the soft open-files limit to the hard one (every socket is a file;
+// the usual soft default of 1024 would cap chatd at ~1,000 clients) and works
+// out the connections chatd may accept: the limit minus the store's table
+// files and a margin for WAL, logs, listeners and the event loop's own files.
+OpenFiles raise_open_files() {
+  constexpr std::size_t kReserved = chat::store::kRocksMaxOpenFiles + 64;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max == RLIM_INFINITY) return {};
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised{rl.rlim_max, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  const std::size_t limit = rl.rlim_cur;
+  return {limit, limit > 2 * kReserved ? limit - kReserved : limit / 2};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace chat;
@@ -44,6 +71,8 @@ int main(int argc, char** argv) {
     net::StaticFiles web(options->web_dir);
     net::RestApi api(core, metrics, web);
     net::ServerContext ctx{core, api, metrics, options->net};
+    const OpenFiles files = raise_open_files();
+    if (ctx.config.max_connections == 0) ctx.config.max_connections = files.connections;
 
     const std::size_t threads =
         options->threads ? options->threads : std::max(1u, std::thread::hardware_concurrency());
@@ -63,6 +92,8 @@ int main(int argc, char** argv) {
                                                                   : "none",
                 options->core.dev_mode ? ", dev mode (OTP codes in responses)" : "",
                 options->data_dir.c_str());
+    std::printf("chatd: accepting up to %zu connections (open-files limit %zu)\n",
+                ctx.config.max_connections, files.limit);
     std::fflush(stdout);
     signals_io.run();  // returns after the first signal
 

@@ -86,6 +86,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
      "largest message body; REST request bodies may be 2x this + 4 KiB (JSON escaping)")
     ("max-frame-bytes", po::value(&o.core.limits.max_frame_bytes)->default_value(1024 * 1024),
      "largest WebSocket frame (a larger one closes the socket with 1009)")
+    ("max-connections", po::value(&o.net.max_connections)->default_value(0),
+     "open client connections beyond which accepting pauses (clients wait in the backlog); "
+     "0 = the open-files limit (raised to its hard limit at start) minus what the store needs")
     ("max-group-members", po::value(&o.core.limits.max_group_members)->default_value(1024),
      "largest group, creator included");
   // clang-format on

@@ -41,6 +41,8 @@ std::string Metrics::render(core::ChatCore& core) const {
        core.sequencer().messages_committed());
   line(out, "chatd_events_delivered_total", "counter", "Events written to WebSocket clients.",
        get(events_delivered));
+  line(out, "chatd_accept_pauses_total", "counter",
+       "50 ms pauses in accepting because max_connections were open.", get(accept_pauses));
   line(out, "chatd_http_requests_total", "counter", "REST requests served.", get(http_requests));
   line(out, "chatd_slow_consumer_disconnects_total", "counter",
        "Sockets closed because their send queue overflowed.", get(slow_consumer_disconnects));

@@ -28,6 +28,7 @@ class Metrics {
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> events_delivered{0};
   std::atomic<std::uint64_t> slow_consumer_disconnects{0};
+  std::atomic<std::uint64_t> accept_pauses{0};  // 50 ms waits at max_connections
 
   void count_error(ErrorCode code) {
     errors_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);

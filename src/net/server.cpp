@@ -4,6 +4,8 @@
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cstdio>
+
 #include <sys/socket.h>
 
 #include "net/http_session.hpp"
@@ -71,22 +73,44 @@ void Server::start() {
 }
 
 void Server::accept_next(std::size_t i) {
+  if (at_connection_limit()) return accept_later(i);
   Listener& l = *listeners_[i];
   l.acceptor.async_accept([this, i](boost::system::error_code ec, tcp::socket socket) {
     Listener& l = *listeners_[i];
     if (ec == boost::asio::error::operation_aborted || !l.acceptor.is_open()) return;
-    if (ec) {
-      // EMFILE and friends: retry shortly; the listen backlog holds new clients meanwhile.
-      l.retry.expires_after(std::chrono::milliseconds(50));
-      l.retry.async_wait([this, i](boost::system::error_code e) {
-        if (!e) accept_next(i);
-      });
-      return;
-    }
+    // EMFILE and friends: retry shortly; the listen backlog holds new clients meanwhile.
+    if (ec) return accept_later(i);
     socket.set_option(tcp::no_delay(true), ec);  // small frames must not wait for Nagle
     start_http_session(std::move(socket), ctx_, l.worker);
     accept_next(i);
   });
+}
+
+void Server::accept_later(std::size_t i) {
+  Listener& l = *listeners_[i];
+  l.retry.expires_after(std::chrono::milliseconds(50));
+  l.retry.async_wait([this, i](boost::system::error_code e) {
+    if (!e) accept_next(i);
+  });
+}
+
+bool Server::at_connection_limit() {
+  const std::size_t cap = ctx_.config.max_connections;
+  if (cap == 0) return false;
+  const auto open = ctx_.metrics.http_connections.load(std::memory_order_relaxed) +
+                    ctx_.metrics.ws_connections.load(std::memory_order_relaxed);
+  const bool at_limit = open >= static_cast<std::int64_t>(cap);
+  if (at_limit) ctx_.metrics.accept_pauses.fetch_add(1, std::memory_order_relaxed);
+  // Say it once per episode: the operator needs to know why clients wait.
+  if (at_limit && !limit_logged_.exchange(true)) {
+    std::fprintf(stderr,
+                 "chatd: at the connection limit (%zu); new clients wait in the listen backlog "
+                 "(see docs/operations.md: raise ulimit -n or add a node)\n",
+                 cap);
+  } else if (!at_limit && open < static_cast<std::int64_t>(cap - cap / 20)) {
+    limit_logged_.store(false);
+  }
+  return at_limit;
 }
 
 void Server::stop() {

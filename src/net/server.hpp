@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,11 +29,14 @@ class Server {
  private:
   struct Listener;
   void accept_next(std::size_t i);
+  void accept_later(std::size_t i);  // after an accept error, or at max_connections
+  bool at_connection_limit();
 
   ServerContext& ctx_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::thread> threads_;
+  std::atomic<bool> limit_logged_{false};  // one log line per episode at the limit
 };
 
 }  // namespace chat::net

@@ -23,6 +23,12 @@ struct NetConfig {
   std::chrono::milliseconds ws_idle_timeout{60'000};
   std::chrono::milliseconds http_idle_timeout{30'000};
   std::chrono::milliseconds close_grace{5'000};  // a close handshake gets this long
+  // Open client connections (HTTP + WebSocket) beyond which accepting pauses:
+  // new clients wait in the listen backlog instead of taking the descriptors
+  // the store needs (chatd sets it from the open-files limit). Each worker's
+  // listener may have one accept in flight when the limit is reached, so up to
+  // threads - 1 more can get in. 0: no limit.
+  std::size_t max_connections = 0;
 };
 
 struct ServerContext {

@@ -2,7 +2,10 @@
 // clean SIGTERM shutdown. PROTOCOL.md "Operations", "Conventions" (limits).
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <sstream>
+#include <thread>
 
 #include "fixtures.hpp"
 
@@ -66,6 +69,54 @@ TEST(Ops, HealthMetricsDiscoverAndLimits) {
   wa.reset();
   wb->close();
   EXPECT_EQ(server.stop(), 0) << "SIGTERM must end chatd with exit code 0";
+}
+
+// chatd raises its soft open-files limit to the hard one and keeps what its
+// store needs (RocksDB's table cache + a margin) out of the connections it
+// accepts: the default --max-connections is derived from the real limit.
+TEST(Ops, DefaultConnectionLimitComesFromTheOpenFilesLimit) {
+  rlimit rl{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  ASSERT_NE(rl.rlim_max, RLIM_INFINITY);
+  ChatServer server;  // the child inherits our hard limit
+  const std::string line = server.wait_for_line(
+      [](const std::string& l) { return l.rfind("chatd: accepting up to ", 0) == 0; }, 5s);
+  const std::size_t hard = rl.rlim_max;
+  const std::size_t expected = hard > 2 * 576 ? hard - 576 : hard / 2;
+  EXPECT_EQ(line, "chatd: accepting up to " + std::to_string(expected) +
+                      " connections (open-files limit " + std::to_string(hard) + ")");
+}
+
+// At --max-connections chatd stops accepting instead of running out of file
+// descriptors (which its store needs too): a new client waits in the listen
+// backlog, is served as soon as another one leaves, and the pause is counted.
+TEST(Ops, AtMaxConnectionsNewClientsWaitUntilOthersLeave) {
+  // One worker: one listener, so the count is exact (each worker's listener may
+  // have one accept in flight when the limit is reached).
+  ChatServer server({"--max-connections", "3", "--threads", "1"});
+  const Account alice = server.new_account();
+  // new_account's HTTP connection must be gone before the sockets are counted.
+  for (int i = 0; i < 50; ++i) {
+    auto probe = server.http();
+    if (metric(probe.get("/metrics").body, "chatd_http_connections") == 1) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  std::vector<std::unique_ptr<WsClient>> held;
+  for (int i = 0; i < 3; ++i)
+    held.push_back(server.connect_ws(alice.token));
+
+  auto waiting = server.http();
+  const auto unanswered = waiting.raw("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 700ms);
+  EXPECT_EQ(unanswered.status, 0) << "a fourth connection must wait, not be served";
+  for (auto& ws : held)  // the three are still served
+    EXPECT_TRUE(ws->ping(2s));
+
+  held[0]->close();
+  held.erase(held.begin());
+  auto http = server.http();
+  const auto answered = http.get("/healthz");  // waits in the backlog, then is served
+  EXPECT_EQ(answered.status, 200) << describe(answered);
+  EXPECT_GT(metric(http.get("/metrics").body, "chatd_accept_pauses_total"), 0);
 }
 
 }  // namespace

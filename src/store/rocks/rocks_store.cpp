@@ -66,6 +66,7 @@ class RocksStore final : public Store {
     options.max_background_jobs = 2;
     options.bytes_per_sync = 1 << 20;
     options.IncreaseParallelism(2);
+    options.max_open_files = kRocksMaxOpenFiles;
 
     // Point lookups (tokens, idempotency keys, messages) should not touch disk
     // for keys that are absent: bloom filters on every table.

@@ -9,6 +9,11 @@
 
 namespace chat::store {
 
+// Table files RocksDB keeps open at most (its table cache). Bounded so that a
+// server near its open-files limit still has descriptors for its store: chatd
+// keeps this many (plus a margin) out of the connections it accepts.
+constexpr int kRocksMaxOpenFiles = 512;
+
 // Opens (creating if needed) the store in `dir`. Throws StoreError on failure.
 std::unique_ptr<Store> open_rocks_store(const std::string& dir);
 
