@@ -21,10 +21,11 @@ std::shared_ptr<const std::string> append_message(Transaction& tx, ChatState& ch
   if (m.message_id.empty()) m.message_id = new_id('m');
   auto json = std::make_shared<const std::string>(proto::message_json(m));
   auto tail = std::make_shared<const std::string>(proto::message_event_tail(*json));
+  auto ref = std::make_shared<const MessageRef>(MessageRef{m.chat_id, m.seq, m.sender});
   tx.put(store::PutMessage{m});
   for (const auto& user : recipients) {
     tx.add_event(user, {.kind = store::EventKind::message, .chat_id = m.chat_id, .seq = m.seq},
-                 tail, now_ms);
+                 tail, now_ms, ref);
   }
   tx.commit_seq(m.chat_id, m.seq);
   return json;

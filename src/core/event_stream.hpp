@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -23,6 +24,15 @@ namespace chat::core {
 struct StreamPosition {
   std::uint64_t cursor = 0;  // the device's acknowledged offset
   std::uint64_t head = 0;    // the user's last committed offset
+};
+
+// The message events a session wrote to a device: it wrote every event in
+// (from, upto], and `messages` are the message events among them that the
+// device has not acknowledged yet (offset, reference), oldest first.
+struct WrittenMessages {
+  std::uint64_t from = 0;
+  std::uint64_t upto = 0;
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<const MessageRef>>> messages;
 };
 
 // A page of the stream: the frames, and the last offset the read covered
@@ -45,14 +55,17 @@ class EventStream {
   // Moves the device's cursor to `offset` (never backwards). An offset beyond
   // the committed head is bad_request. The messages the acked events point at
   // count as delivered to the user (receipts.hpp). `done` runs once the cursor
-  // is stored.
-  void ack(const Principal& who, std::uint64_t offset, std::function<void(Status)> done);
+  // is stored. `written` (optional) is what the acking session wrote: when it
+  // covers everything from the device's cursor to `offset`, the delivered
+  // messages are taken from it instead of being read back from the store.
+  void ack(const Principal& who, std::uint64_t offset, std::function<void(Status)> done,
+           const WrittenMessages* written = nullptr);
 
  private:
-  // The highest message seq per chat among the user's events in (from, to].
-  std::vector<std::pair<std::string, std::uint64_t>> delivered_in(const std::string& user_id,
-                                                                  std::uint64_t from,
-                                                                  std::uint64_t to) const;
+  // Per chat: the highest message seq among the user's events in (from, to],
+  // read from the store.
+  std::vector<Receipts::Target> delivered_in(const std::string& user_id, std::uint64_t from,
+                                             std::uint64_t to) const;
 
   Sequencer& seq_;
   Receipts& receipts_;

@@ -24,15 +24,15 @@ std::uint64_t& mark_of(store::MemberRecord& m, ReceiptStatus s) {
 
 }  // namespace
 
-std::vector<Receipts::Plan> Receipts::plan(
-    const std::string& user_id, ReceiptStatus status,
-    const std::vector<std::pair<std::string, std::uint64_t>>& targets) const {
+std::vector<Receipts::Plan> Receipts::plan(const std::string& user_id, ReceiptStatus status,
+                                           const std::vector<Target>& targets) const {
   struct Current {
     std::uint64_t mark;
     std::vector<std::string> others;
   };
   std::vector<Plan> plans;
-  for (const auto& [chat_id, up_to] : targets) {
+  for (const auto& target : targets) {
+    const std::string& chat_id = target.chat_id;
     auto current = seq_.read([&](Directory& dir) -> std::optional<Current> {
       ChatState* chat = dir.chat_for_member(chat_id, user_id);
       if (!chat) return std::nullopt;
@@ -42,17 +42,23 @@ std::vector<Receipts::Plan> Receipts::plan(
       }
       return c;
     });
-    if (!current || up_to <= current->mark) continue;
-    Plan p{chat_id, up_to, {}};
-    if (up_to - current->mark > kMaxScan) {
+    if (!current || target.up_to <= current->mark) continue;
+    Plan p{chat_id, target.up_to, {}};
+    auto add_sender = [&](std::uint64_t seq, const std::string& sender) {
+      if (seq <= current->mark || sender.empty() || sender == user_id) return;
+      if (std::find(p.senders.begin(), p.senders.end(), sender) == p.senders.end()) {
+        p.senders.push_back(sender);
+      }
+    };
+    if (target.known) {
+      for (const auto& [seq, sender] : *target.known)
+        add_sender(seq, sender);
+    } else if (target.up_to - current->mark > kMaxScan) {
       p.senders = std::move(current->others);
     } else {
       for (const auto& m :
-           seq_.store().messages_ascending(chat_id, current->mark + 1, up_to, kMaxScan)) {
-        if (m.sender.empty() || m.sender == user_id) continue;
-        if (std::find(p.senders.begin(), p.senders.end(), m.sender) == p.senders.end()) {
-          p.senders.push_back(m.sender);
-        }
+           seq_.store().messages_ascending(chat_id, current->mark + 1, target.up_to, kMaxScan)) {
+        add_sender(m.seq, m.sender);
       }
     }
     plans.push_back(std::move(p));

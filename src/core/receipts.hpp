@@ -17,6 +17,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -37,20 +38,32 @@ class Receipts {
  public:
   explicit Receipts(Sequencer& seq) : seq_(seq) {}
 
+  // A chat whose messages up to `up_to` a user has delivered (or read).
+  struct Target {
+    std::string chat_id;
+    std::uint64_t up_to = 0;
+    // (seq, sender) of every message of the chat the ack covered, when the
+    // caller knows them (a session that wrote the events): the senders then
+    // come from here instead of a scan of the chat's log. Messages between the
+    // member's mark and the first of these were acknowledged before without
+    // moving the mark, so they were the member's own.
+    std::optional<std::vector<std::pair<std::uint64_t, std::string>>> known;
+  };
+
   // `who` has delivered/read `chat_id` up to `seq` (WS `read`, REST status).
   void mark(const Principal& who, const std::string& chat_id, ReceiptStatus status,
             std::uint64_t seq, std::function<void(Status)> done);
 
-  // A device of `user_id` acknowledged its stream up to `offset`: the message
-  // events in `events` (chat, seq) are delivered. Returns the plans to apply
-  // inside the ack's transaction (reads the store; call outside the lock).
+  // A device of `user_id` acknowledged its stream up to `offset`: the chats in
+  // `targets` are delivered up to their seq. Returns the plans to apply inside
+  // the ack's transaction (may read the store; call outside the lock).
   struct Plan {
     std::string chat_id;
     std::uint64_t up_to = 0;
     std::vector<std::string> senders;  // members who sent in (old mark, up_to]
   };
   std::vector<Plan> plan(const std::string& user_id, ReceiptStatus status,
-                         const std::vector<std::pair<std::string, std::uint64_t>>& targets) const;
+                         const std::vector<Target>& targets) const;
   // Moves the mark and appends the receipt events (inside a transaction).
   void apply(Transaction& tx, const std::string& user_id, ReceiptStatus status, const Plan& plan,
              std::int64_t now_ms);

@@ -3,12 +3,13 @@
 namespace chat::core {
 
 std::uint64_t Transaction::add_event(const std::string& user_id, store::EventRecord record,
-                                     std::shared_ptr<const std::string> tail, std::int64_t now_ms) {
+                                     std::shared_ptr<const std::string> tail, std::int64_t now_ms,
+                                     std::shared_ptr<const MessageRef> message) {
   const std::uint64_t offset = ++dir_.streams[user_id].assigned;
   record.user_id = user_id;
   record.offset = offset;
   mutations_.push_back(store::PutEvent{std::move(record)});
-  events_.push_back({user_id, EventFrame{offset, std::move(tail), now_ms}});
+  events_.push_back({user_id, EventFrame{offset, std::move(tail), now_ms, std::move(message)}});
   return offset;
 }
 

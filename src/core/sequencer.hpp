@@ -39,9 +39,10 @@ class Transaction {
   void put(store::Mutation m) { mutations_.push_back(std::move(m)); }
 
   // Appends an event to `user_id`'s stream with the next offset; it is stored
-  // and, after commit, published with `tail`.
+  // and, after commit, published with `tail` (and `message`, for a message event).
   std::uint64_t add_event(const std::string& user_id, store::EventRecord record,
-                          std::shared_ptr<const std::string> tail, std::int64_t now_ms);
+                          std::shared_ptr<const std::string> tail, std::int64_t now_ms,
+                          std::shared_ptr<const MessageRef> message = nullptr);
 
   // Marks `seq` of `chat_id` as committed once this transaction is.
   void commit_seq(const std::string& chat_id, std::uint64_t seq) {

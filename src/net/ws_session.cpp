@@ -26,9 +26,11 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 
+#include "core/event_stream.hpp"
 #include "core/presence.hpp"
 #include "proto/render.hpp"
 #include "proto/requests.hpp"
@@ -44,7 +46,8 @@ namespace {
 
 constexpr std::size_t kCatchUpPage = 256;
 constexpr std::size_t kIdleReadBytes = 64;  // buffer held by a socket waiting for its next message
-constexpr int kMaxBadFrames = 100;          // then the client is treated as broken (close 1008)
+constexpr std::size_t kMaxUnackedMessages = 4096;  // remembered per socket for its acks
+constexpr int kMaxBadFrames = 100;  // then the client is treated as broken (close 1008)
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -189,9 +192,10 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   // Reads a message piece by piece. Beast's whole-message read prepares
   // ~1.5 KiB of buffer before the first byte arrives, and an idle socket would
   // hold that for its whole life; here the first piece of a message asks for
-  // at most kIdleReadBytes, the rest of the message follows in one more read
-  // from Beast's frame buffer (no extra syscall), and the buffer is freed once
-  // the message is handled. Size and UTF-8 limits still apply per message.
+  // at most kIdleReadBytes, the rest follows in one more read (served from
+  // what Beast already received when the message arrived whole, as small
+  // frames do), and the buffer is freed once the message is handled. Size and UTF-8 limits still
+  // apply per message.
   void read_next() {
     const std::size_t limit = buffer_.size() == 0 ? kIdleReadBytes : ctx_.config.max_frame_bytes;
     ws_.async_read_some(buffer_, limit,
@@ -300,6 +304,7 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
     ctx_.core.presence().connected(who_->user_id);
     const auto position = ctx_.core.events().position(*who_);
     sent_upto_ = from_offset ? std::min(*from_offset, position.head) : position.cursor;
+    written_.from = written_.upto = sent_upto_;
     std::string fields = "\"user_id\":" + proto::quote(who_->user_id) +
                          ",\"device_id\":" + proto::quote(who_->device_id) +
                          ",\"cursor\":" + std::to_string(position.cursor) +
@@ -315,7 +320,9 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   void on_ack(const proto::Frame& frame) {
     const auto ack = proto::ack_frame(frame);
     if (!frame.id.is_null()) {
-      return ctx_.core.events().ack(*who_, ack.offset, reply_later<Status>(frame.id, no_fields));
+      const auto written = take_written(ack.offset);
+      return ctx_.core.events().ack(*who_, ack.offset, reply_later<Status>(frame.id, no_fields),
+                                    &written);
     }
     // Nobody waits for an id-less ack, and acks are cumulative: while one is
     // being stored, later ones merge into the next. A device that acks after
@@ -327,15 +334,46 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   void store_ack() {
     ack_in_flight_ = true;
     const std::uint64_t offset = std::exchange(acks_wanted_, 0);
-    ctx_.core.events().ack(*who_, offset, [weak = weak_from_this(), &io = worker_.io](Status s) {
-      boost::asio::post(io, [weak, s = std::move(s)] {
-        auto self = weak.lock();
-        if (!self || self->state_ != State::open) return;
-        self->ack_in_flight_ = false;
-        if (!s) self->reply_error(json::value(nullptr), s.error());
-        if (self->acks_wanted_ > 0) self->store_ack();
-      });
-    });
+    const auto written = take_written(offset);
+    ctx_.core.events().ack(
+        *who_, offset,
+        [weak = weak_from_this(), &io = worker_.io](Status s) {
+          boost::asio::post(io, [weak, s = std::move(s)] {
+            auto self = weak.lock();
+            if (!self || self->state_ != State::open) return;
+            self->ack_in_flight_ = false;
+            if (!s) self->reply_error(json::value(nullptr), s.error());
+            if (self->acks_wanted_ > 0) self->store_ack();
+          });
+        },
+        &written);
+  }
+
+  // Hands an ack what this session wrote up to `offset` (see written_). Once
+  // handed over, the knowledge starts after `offset`: if that ack fails, the
+  // device's cursor stays behind it and the next ack reads the store instead.
+  core::WrittenMessages take_written(std::uint64_t offset) {
+    core::WrittenMessages taken{written_.from, written_.upto, {}};
+    auto& mine = written_.messages;
+    auto end =
+        std::find_if(mine.begin(), mine.end(), [&](const auto& m) { return m.first > offset; });
+    taken.messages.assign(std::make_move_iterator(mine.begin()), std::make_move_iterator(end));
+    mine.erase(mine.begin(), end);
+    written_.from = std::max(written_.from, std::min(offset, written_.upto));
+    return taken;
+  }
+
+  // Remembers an event queued to this socket, for the acks to come.
+  void note_written(const core::EventFrame& frame) {
+    if (frame.message) {
+      if (written_.messages.size() >= kMaxUnackedMessages) {
+        // A device that does not ack: forget; its next ack reads the store.
+        written_.messages.clear();
+        written_.from = written_.upto;
+      }
+      written_.messages.emplace_back(frame.offset, frame.message);
+    }
+    written_.upto = frame.offset;
   }
 
   void on_send(const proto::Frame& frame) {
@@ -381,6 +419,7 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
       return close_with(websocket::close_code::try_again_later, "slow consumer");
     }
     sent_upto_ = frame.offset;
+    note_written(frame);
     enqueue({proto::event_head(frame.offset), frame.tail, frame.sequenced_ms, true});
   }
 
@@ -389,6 +428,7 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
            queued_bytes_ < ctx_.config.ws_max_queued_bytes / 2) {
       auto page = ctx_.core.events().read(who_->user_id, sent_upto_, kCatchUpPage);
       for (auto& f : page.frames) {
+        note_written(f);
         enqueue({proto::event_head(f.offset), std::move(f.tail), 0, true});
       }
       if (page.last_offset == sent_upto_) behind_ = false;  // nothing more is committed
@@ -485,6 +525,10 @@ class WsSession final : public WheelTarget, public std::enable_shared_from_this<
   bool behind_ = false;
   bool ack_in_flight_ = false;
   std::uint64_t acks_wanted_ = 0;  // highest id-less ack waiting for the one in flight
+  // The message events queued to this device and not acknowledged yet, and the
+  // range of offsets this session queued every event of: an ack inside that
+  // range tells the receipts what it delivered without reading the store.
+  core::WrittenMessages written_;
   int bad_frames_ = 0;
   SteadyClock::time_point opened_;
   SteadyClock::time_point last_activity_;

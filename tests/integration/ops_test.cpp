@@ -82,6 +82,7 @@ TEST(Ops, DefaultConnectionLimitComesFromTheOpenFilesLimit) {
   const std::string line = server.wait_for_line(
       [](const std::string& l) { return l.rfind("chatd: accepting up to ", 0) == 0; }, 5s);
   const std::size_t hard = rl.rlim_max;
+  // 576 = RocksDB's 512 table files + 64 (docs/operations.md, "Limits of one process").
   const std::size_t expected = hard > 2 * 576 ? hard - 576 : hard / 2;
   EXPECT_EQ(line, "chatd: accepting up to " + std::to_string(expected) +
                       " connections (open-files limit " + std::to_string(hard) + ")");

@@ -484,5 +484,32 @@ TEST(Receipts, OfflineSenderGetsThemOnResume) {
   EXPECT_TRUE(receipts_within(*a, 400ms).empty());
 }
 
+// A socket knows which messages it wrote, and its acks use that instead of
+// reading the stream back -- but only for what it wrote. A device that resumes
+// past its cursor (from_offset) skips events it never receives here; its ack
+// still covers them, and their senders still hear of it.
+TEST(Receipts, AnAckCoversEventsTheSocketNeverWrote) {
+  ChatServer server;
+  auto http = server.http();
+  const Account alice = server.new_account(), bob = server.new_account(),
+                carol = server.new_account();
+  const std::string with_alice = create_direct(http, alice, bob.user_id);
+  const std::string with_carol = create_direct(http, carol, bob.user_id);
+  auto wa = server.connect_ws(alice.token), wc = server.connect_ws(carol.token);
+  ASSERT_EQ(ws_send(*wc, with_carol, "while bob was away")["type"], "ok");
+
+  json::object ok;
+  auto wb = server.connect_ws(bob.token, std::uint64_t{1'000'000}, &ok);  // resume at the head
+  EXPECT_EQ(client::int_field(ok, "cursor"), 0);
+  ASSERT_EQ(ws_send(*wa, with_alice, "live")["type"], "ok");
+  ASSERT_EQ(ws_ack(*wb, offset_of_message(*wb, with_alice, 1))["type"], "ok");
+
+  EXPECT_EQ(receipts_until(*wa, receipt_where(with_alice, bob.user_id, "delivered", 1)),
+            (std::vector<Receipt>{{with_alice, bob.user_id, "delivered", 1}}));
+  EXPECT_EQ(receipts_until(*wc, receipt_where(with_carol, bob.user_id, "delivered", 1)),
+            (std::vector<Receipt>{{with_carol, bob.user_id, "delivered", 1}}))
+      << "the skipped message was acknowledged too";
+}
+
 }  // namespace
 }  // namespace chat::test
