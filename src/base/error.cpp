@@ -16,6 +16,8 @@ std::string_view code_name(ErrorCode code) {
       return "conflict";
     case ErrorCode::too_large:
       return "too_large";
+    case ErrorCode::unsupported:
+      return "unsupported";
     case ErrorCode::rate_limited:
       return "rate_limited";
     case ErrorCode::unavailable:
@@ -40,6 +42,8 @@ int http_status(ErrorCode code) {
       return 409;
     case ErrorCode::too_large:
       return 413;
+    case ErrorCode::unsupported:
+      return 415;
     case ErrorCode::rate_limited:
       return 429;
     case ErrorCode::unavailable:

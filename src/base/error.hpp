@@ -19,6 +19,7 @@ enum class ErrorCode : std::uint8_t {
   not_found,     // 404: absent, or not visible to the caller (no existence leak)
   conflict,      // 409
   too_large,     // 413: body, frame or field over its limit
+  unsupported,   // 415: a media type that is not what it claims (PROTOCOL.md, Media)
   rate_limited,  // 429: carries retry_after_ms
   unavailable,   // 503
   internal,      // 500
@@ -47,6 +48,9 @@ inline Error not_found(std::string m) {
 }
 inline Error too_large(std::string m) {
   return {ErrorCode::too_large, std::move(m)};
+}
+inline Error unsupported(std::string m) {
+  return {ErrorCode::unsupported, std::move(m)};
 }
 inline Error internal_error(std::string m) {
   return {ErrorCode::internal, std::move(m)};

@@ -15,6 +15,7 @@
 #include "core/history.hpp"
 #include "core/live_hub.hpp"
 #include "core/local_presence_registry.hpp"
+#include "core/media_library.hpp"
 #include "core/presence.hpp"
 #include "core/receipts.hpp"
 #include "core/send_pipeline.hpp"
@@ -33,13 +34,14 @@ class ChatCore {
         store_(std::move(store)),
         writer_(*store_, durability),
         sequencer_(*store_, writer_, hub_, clock),
+        media_(sequencer_, config_.media),
         accounts_(sequencer_, config_, sms),
         chats_(sequencer_, config_),
-        send_(sequencer_, config_),
+        send_(sequencer_, config_, media_),
         history_(sequencer_, config_),
         receipts_(sequencer_),
         events_(sequencer_, receipts_),
-        deletion_(sequencer_),
+        deletion_(sequencer_, media_),
         presence_registry_(clock),
         presence_(sequencer_, presence_registry_) {
     sequencer_.load();
@@ -69,6 +71,7 @@ class ChatCore {
   Receipts& receipts() { return receipts_; }
   Deletion& deletion() { return deletion_; }
   Presence& presence() { return presence_; }
+  MediaLibrary& media() { return media_; }
 
   // A send from any transport: the typist's indicator ends, then the pipeline.
   void send_message(const Principal& who, const proto::SendRequest& req, SendPipeline::Done done) {
@@ -85,6 +88,7 @@ class ChatCore {
   LiveHub hub_;
   store::GroupCommitWriter writer_;
   Sequencer sequencer_;
+  MediaLibrary media_;
   Accounts accounts_;
   Chats chats_;
   SendPipeline send_;

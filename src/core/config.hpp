@@ -19,8 +19,14 @@ struct Limits {
   std::size_t default_history_page = 50;
 };
 
+// Media lifecycle (PROTOCOL.md, "Media"); see core/media_library.hpp.
+struct MediaConfig {
+  std::int64_t unsent_ttl_ms = 24ll * 3600 * 1000;  // uploads never sent are removed after this
+};
+
 struct CoreConfig {
   Limits limits;
+  MediaConfig media;
   bool dev_mode = false;                 // OTP codes in responses and the log
   std::int64_t otp_ttl_ms = 300'000;     // a code lives 5 minutes
   int otp_max_wrong_tries = 5;           // then the code is dead (429)

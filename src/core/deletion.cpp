@@ -35,6 +35,8 @@ void Deletion::delete_message(const Principal& who, const std::string& chat_id, 
       // completion runs after every earlier commit).
       return tx.on_committed([done] { done(ok_status()); });
     }
+    const bool had_media = !m->media.empty();
+    media_.record_delete(tx, *m);
     m->deleted = true;
     m->body.clear();
     m->media.clear();
@@ -46,8 +48,9 @@ void Deletion::delete_message(const Principal& who, const std::string& chat_id, 
       tx.add_event(user, {.kind = store::EventKind::deleted, .chat_id = chat_id, .seq = seq}, tail,
                    now);
     }
-    tx.on_committed([this, key, done] {
+    tx.on_committed([this, key, had_media, done] {
       seq_.read([&](Directory& d) { return d.pending_deletes.erase(key); });
+      if (had_media) media_.notify_refs_dropped();
       done(ok_status());
     });
   });

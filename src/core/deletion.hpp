@@ -7,12 +7,16 @@
 // no API ever returns them again: replays of the original `message` event
 // render the message as it is now, deleted). Every member's devices get a
 // `deleted` event. Deleting a deleted message succeeds and changes nothing.
+// The message's media refs are dropped in the same transaction (the media
+// becomes unreadable through it) and, after the commit, the MediaLibrary's
+// refs-dropped hook runs so a sweep can remove what nothing carries any more.
 #pragma once
 
 #include <functional>
 #include <string>
 
 #include "base/result.hpp"
+#include "core/media_library.hpp"
 #include "core/principal.hpp"
 #include "core/sequencer.hpp"
 
@@ -22,13 +26,14 @@ class Deletion {
  public:
   static constexpr std::int64_t kSenderWindowMs = 48ll * 3600 * 1000;
 
-  explicit Deletion(Sequencer& seq) : seq_(seq) {}
+  Deletion(Sequencer& seq, MediaLibrary& media) : seq_(seq), media_(media) {}
 
   void delete_message(const Principal& who, const std::string& chat_id, std::uint64_t seq,
                       std::function<void(Status)> done);
 
  private:
   Sequencer& seq_;
+  MediaLibrary& media_;
 };
 
 }  // namespace chat::core

@@ -24,9 +24,19 @@ Status SendPipeline::check(const proto::SendRequest& req) const {
   if (req.body && req.body->size() > limits.max_body_bytes) {
     return too_large("body is larger than " + std::to_string(limits.max_body_bytes) + " bytes");
   }
-  if (req.media.size() > limits.max_media_per_message) return too_large("too many media");
-  if (!req.media.empty()) return bad_request("unknown media_id '" + req.media.front() + "'");
-  if (!req.body || req.body->empty()) return bad_request("a message needs a non-empty body");
+  if (req.media.size() > limits.max_media_per_message) {
+    return too_large("at most " + std::to_string(limits.max_media_per_message) +
+                     " media per message");
+  }
+  for (std::size_t i = 0; i < req.media.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (req.media[i] == req.media[j]) return bad_request("media ids must be distinct");
+    }
+  }
+  // With media, the body is an optional caption.
+  if (req.media.empty() && (!req.body || req.body->empty())) {
+    return bad_request("a message needs a non-empty body");
+  }
   if (req.reply_to && *req.reply_to == 0) return bad_request("reply_to must be an existing seq");
   return ok_status();
 }
@@ -37,6 +47,12 @@ void SendPipeline::send(const Principal& who, const proto::SendRequest& req, Don
   const std::int64_t now = seq_.clock().now_ms();
   std::string key = who.user_id;
   key.append(1, '\0').append(req.chat_id).append(1, '\0').append(req.client_msg_id);
+  // Outside the lock (store reads). A failure is reported only after the
+  // idempotency check, so a retry of a stored send gets the original even if
+  // its media is no longer readable.
+  Result<std::vector<store::MediaItem>> media =
+      req.media.empty() ? Result<std::vector<store::MediaItem>>(std::vector<store::MediaItem>{})
+                        : media_.resolve_for_send(who, req.media);
 
   std::optional<Result<SendOutcome>> immediate;
   seq_.transact([&](Transaction& tx) {
@@ -55,14 +71,22 @@ void SendPipeline::send(const Principal& who, const proto::SendRequest& req, Don
     if (req.reply_to && *req.reply_to > chat->assigned_seq) {
       return void(immediate = bad_request("reply_to must be an existing seq"));
     }
+    if (!media) return void(immediate = media.error());
+    if (!media->empty()) {
+      if (auto held = media_.hold_for_send(tx, *media); !held) {
+        return void(immediate = held.take_error());
+      }
+    }
     store::MessageRecord m;
     m.sender = who.user_id;
     m.sender_device = who.device_id;
-    m.kind = "text";
-    m.body = *req.body;
+    m.kind = media->empty() ? "text" : "media";
+    m.body = req.body.value_or(std::string{});
     m.reply_to = req.reply_to;
+    m.media = std::move(*media);
     m.client_msg_id = req.client_msg_id;
     auto json = append_message(tx, *chat, m, member_ids(*chat), now);
+    if (!m.media.empty()) media_.record_send(tx, m);
     in_flight_[key];
     tx.on_committed([this, key, m = std::move(m), json, done = std::move(done)]() mutable {
       std::vector<Done> retries;

@@ -1,7 +1,8 @@
 // The send path: from a validated request to a durable, ordered message and
 // one event in every member's stream.
 //
-//   1. check the request (sizes, UTF-8 already checked by the parser);
+//   1. check the request (sizes, UTF-8 already checked by the parser), and
+//      resolve its media (each readable by the sender) outside the lock;
 //   2. under the sequencer lock: membership, reply_to, idempotency (an
 //      in-flight send with the same key waits for the first; a committed one
 //      answers with the stored message), then assign seq and ts and append one
@@ -22,6 +23,7 @@
 
 #include "base/result.hpp"
 #include "core/config.hpp"
+#include "core/media_library.hpp"
 #include "core/principal.hpp"
 #include "core/sequencer.hpp"
 #include "proto/requests.hpp"
@@ -41,7 +43,8 @@ class SendPipeline {
  public:
   using Done = std::function<void(Result<SendOutcome>)>;
 
-  SendPipeline(Sequencer& seq, const CoreConfig& config) : seq_(seq), config_(config) {}
+  SendPipeline(Sequencer& seq, const CoreConfig& config, MediaLibrary& media)
+      : seq_(seq), config_(config), media_(media) {}
 
   // `done` runs once: on the writer thread after the commit, or on the
   // calling thread for an error or an already-stored duplicate.
@@ -52,6 +55,7 @@ class SendPipeline {
 
   Sequencer& seq_;
   const CoreConfig& config_;
+  MediaLibrary& media_;
   // (sender, chat, client_msg_id) of sends not yet committed -> the waiters of
   // their retries. Touched only under the sequencer lock.
   std::unordered_map<std::string, std::vector<Done>> in_flight_;

@@ -33,6 +33,25 @@ void append_error_fields(json::object& o, const Error& e) {
 
 }  // namespace
 
+json::object media_item_object(const store::MediaItem& m) {
+  json::object o;
+  o.reserve(9);
+  o["media_id"] = m.media_id;
+  o["mime"] = m.mime;
+  o["size"] = m.size;
+  if (m.width) o["width"] = *m.width;
+  if (m.height) o["height"] = *m.height;
+  if (m.duration_ms) o["duration_ms"] = *m.duration_ms;
+  if (!m.filename.empty()) o["filename"] = m.filename;
+  o["sha256"] = m.sha256;
+  o["thumbnail"] = m.thumbnail;
+  return o;
+}
+
+std::string media_item_json(const store::MediaItem& m) {
+  return json::serialize(media_item_object(m));
+}
+
 std::string quote(std::string_view s) {
   return json::serialize(json::string(s));
 }
@@ -56,8 +75,9 @@ std::string message_json(const store::MessageRecord& m) {
   o["reply_to"] = m.reply_to ? json::value(*m.reply_to) : json::value(nullptr);
   json::array media;
   if (!m.deleted) {
-    for (const auto& id : m.media)
-      media.push_back(json::object{{"media_id", id}});
+    media.reserve(m.media.size());
+    for (const auto& item : m.media)
+      media.push_back(media_item_object(item));
   }
   o["media"] = std::move(media);
   o["client_msg_id"] =

@@ -6,6 +6,7 @@
 // only the offset differs (net/ writes the two parts as one buffer sequence).
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -21,6 +22,11 @@ namespace chat::proto {
 
 // The protocol's message object.
 std::string message_json(const store::MessageRecord& m);
+// A media object as messages carry it and the upload reply returns it:
+// {"media_id","mime","size","width"?,"height"?,"duration_ms"?,"filename"?,
+// "sha256","thumbnail"} (absent optionals omitted).
+boost::json::object media_item_object(const store::MediaItem& m);
+std::string media_item_json(const store::MediaItem& m);
 // The protocol's chat object.
 std::string chat_json(const store::ChatRecord& chat, std::span<const store::MemberRecord> members,
                       std::uint64_t last_seq);

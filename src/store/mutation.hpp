@@ -62,8 +62,33 @@ struct PutLastSeen {
   std::int64_t ts;
 };
 
+// Stores a media record. Also maintains the blob index (sha256 -> media_id)
+// and the unsent index (created_ts -> media_id, present while !sent).
+struct PutMedia {
+  MediaRecord media;
+};
+// Removes a media record and its blob and unsent index entries.
+struct DeleteMedia {
+  std::string media_id;
+  std::string sha256;
+  std::int64_t created_ts = 0;
+};
+struct PutMediaRef {
+  MediaRefRecord ref;
+};
+// Removes the ref and records media_id as a garbage-collection candidate
+// (so a crash between this commit and the sweep leaks nothing).
+struct DeleteMediaRef {
+  MediaRefRecord ref;
+};
+// The sweep is done with a candidate.
+struct DeleteMediaCandidate {
+  std::string media_id;
+};
+
 using Mutation =
     std::variant<PutUser, PutPhone, PutDevice, DeleteDevice, PutCursor, PutChat, PutMember,
-                 DeleteMember, PutDirect, PutMessage, PutEvent, PutChatVersion, PutLastSeen>;
+                 DeleteMember, PutDirect, PutMessage, PutEvent, PutChatVersion, PutLastSeen,
+                 PutMedia, DeleteMedia, PutMediaRef, DeleteMediaRef, DeleteMediaCandidate>;
 
 }  // namespace chat::store

@@ -58,6 +58,44 @@ struct MemberRecord {
   std::int64_t read_ts = 0;
 };
 
+// A media file's metadata as a message carries it (copied into the message at
+// send time: media records never change, so history renders without lookups).
+struct MediaItem {
+  std::string media_id;
+  std::string mime;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::string filename;  // empty: none given
+  std::optional<std::uint32_t> width, height;
+  std::optional<std::int64_t> duration_ms;
+  bool thumbnail = false;
+
+  bool operator==(const MediaItem&) const = default;
+};
+
+// One upload (POST /v1/media). Several media may share one blob (same sha256).
+// Lifecycle: uploaded (readable by its uploader only) -> sent (the first
+// message carrying it commits; from then on readable only through live messages
+// that carry it, see MediaRefRecord) -> removed (no live message carries it any
+// more, or it was never sent within the unsent TTL; its blob goes when no
+// media record names the sha256 any more).
+struct MediaRecord {
+  MediaItem item;
+  std::string uploader;  // user_id
+  std::string thumbnail_mime;
+  std::int64_t created_ts = 0;
+  bool sent = false;
+};
+
+// A live message that carries a media: (media_id, chat_id, seq).
+struct MediaRefRecord {
+  std::string media_id;
+  std::string chat_id;
+  std::uint64_t seq = 0;
+
+  bool operator==(const MediaRefRecord&) const = default;
+};
+
 // One row of a chat's log. `seq` is the chat's gapless sequence number.
 struct MessageRecord {
   std::string chat_id;
@@ -69,7 +107,7 @@ struct MessageRecord {
   std::string kind;  // text | media | system
   std::string body;
   std::optional<std::uint64_t> reply_to;
-  std::vector<std::string> media;  // media ids
+  std::vector<MediaItem> media;  // kind == media
   std::string client_msg_id;
   std::string system_json;  // for kind == system: the change, as a JSON object
   bool deleted = false;

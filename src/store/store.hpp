@@ -84,6 +84,19 @@ class Store {
   virtual std::optional<std::string> get_chat_version(const std::string& chat_id,
                                                       std::uint64_t seq) const = 0;
 
+  // Media (see MediaRecord for the lifecycle).
+  virtual std::optional<MediaRecord> get_media(const std::string& media_id) const = 0;
+  // The live messages that carry `media_id`, at most `limit`.
+  virtual std::vector<MediaRefRecord> media_refs(const std::string& media_id,
+                                                 std::size_t limit) const = 0;
+  // Whether any media record names this blob.
+  virtual bool blob_referenced(const std::string& sha256) const = 0;
+  // Unsent media created before `before_ts`, oldest first, at most `limit`.
+  virtual std::vector<MediaRecord> unsent_media_before(std::int64_t before_ts,
+                                                       std::size_t limit) const = 0;
+  // Media ids whose last ref was dropped since the sweep last looked.
+  virtual std::vector<std::string> media_candidates(std::size_t limit) const = 0;
+
   // Start-up scans.
   virtual void for_each_chat(const std::function<void(ChatSnapshot&&)>& fn) const = 0;
   // Every user with at least one event, and the offset of its last event.

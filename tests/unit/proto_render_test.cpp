@@ -71,14 +71,46 @@ TEST(RenderMessage, OptionalFieldsAreNull) {
   EXPECT_TRUE(o["client_msg_id"].is_null());
 }
 
-TEST(RenderMessage, MediaIdsAreListed) {
+TEST(RenderMessage, MediaItemsCarryTheirMetadata) {
   auto m = text_message();
   m.kind = "media";
-  m.media = {"f1", "f2"};
+  store::MediaItem photo{.media_id = "f1",
+                         .mime = "image/jpeg",
+                         .size = 12345,
+                         .sha256 = std::string(64, 'a'),
+                         .filename = "cat.jpg",
+                         .width = 640,
+                         .height = 480,
+                         .thumbnail = true};
+  store::MediaItem clip{.media_id = "f2",
+                        .mime = "audio/ogg",
+                        .size = 7,
+                        .sha256 = std::string(64, 'b'),
+                        .duration_ms = 1500};
+  store::MediaItem bare{.media_id = "f3"};  // a row written before items had metadata
+  m.media = {photo, clip, bare};
   auto o = parse_json_object(message_json(m));
-  ASSERT_EQ(o["media"].as_array().size(), 2u);
-  EXPECT_EQ(o["media"].as_array()[0].as_object().at("media_id"), "f1");
-  EXPECT_EQ(o["media"].as_array()[1].as_object().at("media_id"), "f2");
+  const auto& media = o["media"].as_array();
+  ASSERT_EQ(media.size(), 3u);
+  auto p = media[0].as_object();
+  EXPECT_EQ(keys_of(p), (std::set<std::string>{"media_id", "mime", "size", "width", "height",
+                                               "filename", "sha256", "thumbnail"}));
+  EXPECT_EQ(p["media_id"], "f1");
+  EXPECT_EQ(p["mime"], "image/jpeg");
+  EXPECT_EQ(p["size"].to_number<std::uint64_t>(), 12345u);
+  EXPECT_EQ(p["width"].to_number<std::uint32_t>(), 640u);
+  EXPECT_EQ(p["height"].to_number<std::uint32_t>(), 480u);
+  EXPECT_EQ(p["filename"], "cat.jpg");
+  EXPECT_EQ(p["sha256"].as_string(), std::string(64, 'a'));
+  EXPECT_EQ(p["thumbnail"], true);
+  auto c = media[1].as_object();
+  EXPECT_EQ(keys_of(c), (std::set<std::string>{"media_id", "mime", "size", "duration_ms", "sha256",
+                                               "thumbnail"}));
+  EXPECT_EQ(c["duration_ms"].to_number<std::int64_t>(), 1500);
+  EXPECT_EQ(c["thumbnail"], false);
+  EXPECT_EQ(media[2].as_object().at("media_id"), "f3");
+  // The upload reply renders the same object.
+  EXPECT_EQ(parse_json_object(media_item_json(photo)), p);
 }
 
 TEST(RenderMessage, SystemMessageCarriesSystemObjectAndNoSender) {
@@ -101,7 +133,8 @@ TEST(RenderMessage, SystemMessageCarriesSystemObjectAndNoSender) {
 
 TEST(RenderMessage, DeletedMessageHidesBodyAndMedia) {
   auto m = text_message();
-  m.media = {"f1"};
+  m.kind = "media";
+  m.media = {store::MediaItem{.media_id = "f1", .mime = "image/png", .sha256 = "x"}};
   m.deleted = true;
   auto o = parse_json_object(message_json(m));
   EXPECT_EQ(o["deleted"], true);

@@ -134,7 +134,9 @@ TEST_F(SendTest, InvalidRequestsStoreNothing) {
       ErrorCode::too_large);
   auto media = text(id, "x", "with media");
   media.media = {new_id('f')};
-  EXPECT_EQ(send(a, media).error().code, ErrorCode::bad_request);  // unknown media id
+  EXPECT_EQ(send(a, media).error().code, ErrorCode::not_found);  // unknown media id
+  media.media = {"not-an-id"};
+  EXPECT_EQ(send(a, media).error().code, ErrorCode::not_found);
   auto many_media = text(id, "x", "with media");
   many_media.media.assign(config_.limits.max_media_per_message + 1, "f");
   EXPECT_EQ(send(a, many_media).error().code, ErrorCode::too_large);

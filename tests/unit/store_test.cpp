@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/group_commit_writer.hpp"
+#include "store/rocks/codec.hpp"
 #include "store/rocks/rocks_store.hpp"
 #include "test_support.hpp"
 
@@ -68,7 +69,20 @@ class RocksStoreTest : public ::testing::Test {
 TEST_F(RocksStoreTest, MessageRoundTripsEveryField) {
   MessageRecord m = message("c1", 1, 1000);
   m.reply_to = 0;
-  m.media = {"f1", "f2"};
+  m.kind = "media";
+  m.media = {MediaItem{.media_id = "f1",
+                       .mime = "image/png",
+                       .size = 1u << 20,
+                       .sha256 = std::string(64, 'a'),
+                       .filename = "a \"b\".png",
+                       .width = 10,
+                       .height = 20,
+                       .thumbnail = true},
+             MediaItem{.media_id = "f2",
+                       .mime = "video/mp4",
+                       .size = 5'000'000'000ull,
+                       .sha256 = std::string(64, 'b'),
+                       .duration_ms = 61'000}};
   m.client_msg_id = "cm1";
   m.body = "quote \" backslash \\ nul? no; \xc3\xa9";
   MessageRecord sys;
@@ -90,7 +104,7 @@ TEST_F(RocksStoreTest, MessageRoundTripsEveryField) {
   EXPECT_EQ(got->sender, "u1");
   EXPECT_EQ(got->sender_device, "d1");
   EXPECT_EQ(got->ts, 1000);
-  EXPECT_EQ(got->kind, "text");
+  EXPECT_EQ(got->kind, "media");
   EXPECT_EQ(got->body, m.body);
   ASSERT_TRUE(got->reply_to.has_value());
   EXPECT_EQ(*got->reply_to, 0u);
@@ -278,6 +292,112 @@ TEST_F(RocksStoreTest, StartupScans) {
     EXPECT_EQ(c, "c2");
   });
   EXPECT_EQ(directs, 1);
+}
+
+TEST(RocksCodec, OldMessageMediaIdsStillDecode) {
+  // Rows written when a message's "m" was a list of media ids.
+  MessageRecord m;
+  rocks::decode(R"({"id":"m1","ts":5,"k":"media","s":"u1","m":["f1","f2",7]})", m);
+  ASSERT_EQ(m.media.size(), 2u);
+  EXPECT_EQ(m.media[0], MediaItem{.media_id = "f1"});
+  EXPECT_EQ(m.media[1], MediaItem{.media_id = "f2"});
+  EXPECT_EQ(m.kind, "media");
+}
+
+MediaRecord media(const std::string& id, const std::string& sha, std::int64_t created,
+                  bool sent = false) {
+  MediaRecord r;
+  r.item = {.media_id = id,
+            .mime = "image/jpeg",
+            .size = 100,
+            .sha256 = sha,
+            .filename = "x.jpg",
+            .width = 3,
+            .height = 4,
+            .thumbnail = true};
+  r.uploader = "u1";
+  r.thumbnail_mime = "image/jpeg";
+  r.created_ts = created;
+  r.sent = sent;
+  return r;
+}
+
+std::vector<std::string> ids_of(const std::vector<MediaRecord>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms)
+    out.push_back(m.item.media_id);
+  return out;
+}
+
+TEST_F(RocksStoreTest, MediaRecordRoundTripsAndIndexesItsBlob) {
+  const std::string sha(64, 'a');
+  auto f1 = media("f1", sha, 1000);
+  auto f2 = media("f2", sha, 2000);
+  f2.item.width.reset();
+  f2.item.height.reset();
+  f2.item.duration_ms = 42;
+  f2.item.thumbnail = false;
+  f2.thumbnail_mime.clear();
+  apply(*store_, {PutMedia{f1}, PutMedia{f2}});
+  reopen();
+
+  auto got = store_->get_media("f1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->item, f1.item);
+  EXPECT_EQ(got->uploader, "u1");
+  EXPECT_EQ(got->thumbnail_mime, "image/jpeg");
+  EXPECT_EQ(got->created_ts, 1000);
+  EXPECT_FALSE(got->sent);
+  auto got2 = store_->get_media("f2");
+  ASSERT_TRUE(got2.has_value());
+  EXPECT_EQ(got2->item, f2.item);
+  EXPECT_FALSE(store_->get_media("f3").has_value());
+
+  // Two records share the blob: it stays referenced until both are gone.
+  EXPECT_TRUE(store_->blob_referenced(sha));
+  EXPECT_FALSE(store_->blob_referenced(std::string(64, 'b')));
+  EXPECT_FALSE(store_->blob_referenced(sha.substr(0, 63)));  // a prefix is not the blob
+  apply(*store_, {DeleteMedia{"f1", sha, 1000}});
+  EXPECT_FALSE(store_->get_media("f1").has_value());
+  EXPECT_TRUE(store_->blob_referenced(sha));
+  apply(*store_, {DeleteMedia{"f2", sha, 2000}});
+  EXPECT_FALSE(store_->blob_referenced(sha));
+}
+
+TEST_F(RocksStoreTest, UnsentMediaIndexFollowsSent) {
+  apply(*store_, {PutMedia{media("f3", "s3", 3000)}, PutMedia{media("f1", "s1", 1000)},
+                  PutMedia{media("f2", "s2", 2000)}, PutMedia{media("f0", "s0", 500, true)}});
+  // Oldest first, strictly before the bound, sent ones never.
+  EXPECT_EQ(ids_of(store_->unsent_media_before(3000, 100)), (std::vector<std::string>{"f1", "f2"}));
+  EXPECT_EQ(ids_of(store_->unsent_media_before(3001, 1)), (std::vector<std::string>{"f1"}));
+  EXPECT_TRUE(store_->unsent_media_before(1000, 100).empty());
+
+  auto f1 = media("f1", "s1", 1000, true);  // sent: leaves the unsent index
+  apply(*store_, {PutMedia{f1}, DeleteMedia{"f2", "s2", 2000}});
+  EXPECT_EQ(ids_of(store_->unsent_media_before(10'000, 100)), (std::vector<std::string>{"f3"}));
+  EXPECT_TRUE(store_->get_media("f1")->sent);
+}
+
+TEST_F(RocksStoreTest, MediaRefsAndCandidates) {
+  apply(*store_, {PutMediaRef{{"f1", "c1", 2}}, PutMediaRef{{"f1", "c1", 1}},
+                  PutMediaRef{{"f1", "c10", 1}}, PutMediaRef{{"f10", "c1", 9}}});
+  // "f10" shares the prefix "f1" as a string; the separator keeps them apart.
+  EXPECT_EQ(store_->media_refs("f1", 100),
+            (std::vector<MediaRefRecord>{{"f1", "c1", 1}, {"f1", "c1", 2}, {"f1", "c10", 1}}));
+  EXPECT_EQ(store_->media_refs("f1", 1).size(), 1u);
+  EXPECT_EQ(store_->media_refs("f10", 100), (std::vector<MediaRefRecord>{{"f10", "c1", 9}}));
+  EXPECT_TRUE(store_->media_candidates(100).empty());
+
+  // Dropping a ref makes the media a candidate, until the sweep is done with it.
+  apply(*store_, {DeleteMediaRef{{"f1", "c1", 2}}, DeleteMediaRef{{"f10", "c1", 9}}});
+  reopen();
+  EXPECT_EQ(store_->media_refs("f1", 100),
+            (std::vector<MediaRefRecord>{{"f1", "c1", 1}, {"f1", "c10", 1}}));
+  EXPECT_TRUE(store_->media_refs("f10", 100).empty());
+  EXPECT_EQ(store_->media_candidates(100), (std::vector<std::string>{"f1", "f10"}));
+  EXPECT_EQ(store_->media_candidates(1), (std::vector<std::string>{"f1"}));
+  apply(*store_, {DeleteMediaCandidate{"f1"}});
+  EXPECT_EQ(store_->media_candidates(100), (std::vector<std::string>{"f10"}));
 }
 
 // ---- GroupCommitWriter ---------------------------------------------------------

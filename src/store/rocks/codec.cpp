@@ -33,6 +33,33 @@ std::string serialize(const json::object& o) {
   return json::serialize(o);
 }
 
+bool flag(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_bool() && it->value().get_bool();
+}
+
+// A media item's fields, without its id (the caller stores that where it fits).
+void put_item_fields(json::object& o, const MediaItem& m) {
+  o["t"] = m.mime;
+  o["z"] = m.size;
+  o["h"] = m.sha256;
+  if (!m.filename.empty()) o["f"] = m.filename;
+  if (m.width) o["w"] = *m.width;
+  if (m.height) o["ht"] = *m.height;
+  if (m.duration_ms) o["du"] = *m.duration_ms;
+  if (m.thumbnail) o["th"] = true;
+}
+void get_item_fields(const json::object& o, MediaItem& m) {
+  m.mime = str(o, "t");
+  m.size = static_cast<std::uint64_t>(i64(o, "z"));
+  m.sha256 = str(o, "h");
+  m.filename = str(o, "f");
+  if (o.contains("w")) m.width = static_cast<std::uint32_t>(i64(o, "w"));
+  if (o.contains("ht")) m.height = static_cast<std::uint32_t>(i64(o, "ht"));
+  if (o.contains("du")) m.duration_ms = i64(o, "du");
+  m.thumbnail = flag(o, "th");
+}
+
 }  // namespace
 
 std::string encode(const UserRecord& r) {
@@ -99,8 +126,11 @@ std::string encode(const MessageRecord& r) {
   if (r.reply_to) o["rt"] = *r.reply_to;
   if (!r.media.empty()) {
     json::array media;
-    for (const auto& m : r.media)
-      media.emplace_back(m);
+    for (const auto& m : r.media) {
+      json::object item{{"i", m.media_id}};
+      put_item_fields(item, m);
+      media.emplace_back(std::move(item));
+    }
     o["m"] = std::move(media);
   }
   if (!r.client_msg_id.empty()) o["cm"] = r.client_msg_id;
@@ -119,13 +149,37 @@ void decode(std::string_view v, MessageRecord& r) {
   if (o.contains("rt")) r.reply_to = static_cast<std::uint64_t>(i64(o, "rt"));
   if (auto it = o.find("m"); it != o.end() && it->value().is_array()) {
     for (const auto& m : it->value().get_array()) {
-      if (m.is_string()) r.media.emplace_back(m.get_string());
+      MediaItem item;
+      if (m.is_string()) {  // rows written before items carried metadata: ids only
+        item.media_id = m.get_string();
+      } else if (m.is_object()) {
+        item.media_id = str(m.get_object(), "i");
+        get_item_fields(m.get_object(), item);
+      } else {
+        continue;
+      }
+      r.media.push_back(std::move(item));
     }
   }
   r.client_msg_id = str(o, "cm");
   r.system_json = str(o, "sy");
-  auto d = o.find("d");
-  r.deleted = d != o.end() && d->value().is_bool() && d->value().get_bool();
+  r.deleted = flag(o, "d");
+}
+
+std::string encode(const MediaRecord& r) {
+  json::object o{{"u", r.uploader}, {"c", r.created_ts}};
+  put_item_fields(o, r.item);
+  if (!r.thumbnail_mime.empty()) o["tm"] = r.thumbnail_mime;
+  if (r.sent) o["s"] = true;
+  return json::serialize(o);
+}
+void decode(std::string_view v, MediaRecord& r) {
+  auto o = parse_object(v);
+  get_item_fields(o, r.item);
+  r.uploader = str(o, "u");
+  r.created_ts = i64(o, "c");
+  r.thumbnail_mime = str(o, "tm");
+  r.sent = flag(o, "s");
 }
 
 std::string encode(const EventRecord& r) {

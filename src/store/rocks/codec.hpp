@@ -16,6 +16,7 @@ std::string encode(const ChatRecord& r);
 std::string encode(const MemberRecord& r);
 std::string encode(const MessageRecord& r);
 std::string encode(const EventRecord& r);
+std::string encode(const MediaRecord& r);  // all but item.media_id (the key)
 
 // Decoders fill the fields that are not part of the key; they throw
 // StoreError on a corrupt value.
@@ -25,5 +26,6 @@ void decode(std::string_view v, ChatRecord& r);
 void decode(std::string_view v, MemberRecord& r);
 void decode(std::string_view v, MessageRecord& r);
 void decode(std::string_view v, EventRecord& r);
+void decode(std::string_view v, MediaRecord& r);
 
 }  // namespace chat::store::rocks

@@ -17,6 +17,11 @@
 //   events          user_id 00 be64(offset)               EventRecord
 //   chat_versions   chat_id 00 be64(seq)                  chat object JSON
 //   last_seen       user_id                               be64 ms
+//   media           media_id                              MediaRecord
+//   media_blobs     sha256 00 media_id                    (empty)
+//   media_unsent    be64(created_ts) media_id             (empty; while !sent)
+//   media_refs      media_id 00 chat_id 00 be64(seq)      (empty; live messages)
+//   media_gc        media_id                              (empty; a ref was dropped)
 //
 //   e.g. messages key of ("c5f0...", seq 42):
 //   +-----------------+----+-------------------------+
@@ -69,6 +74,22 @@ inline std::string prefix(std::string_view id) {
 inline std::string key_seq(std::string_view id, std::uint64_t n) {
   std::string k = prefix(id);
   append_be64(k, n);
+  return k;
+}
+
+// media_unsent: be64 is fixed-width, so no separator is needed before the id.
+inline std::string media_unsent_key(std::int64_t created_ts, std::string_view media_id) {
+  std::string k;
+  append_be64(k, static_cast<std::uint64_t>(created_ts));
+  k.append(media_id);
+  return k;
+}
+
+inline std::string media_ref_key(std::string_view media_id, std::string_view chat_id,
+                                 std::uint64_t seq) {
+  std::string k = key2(media_id, chat_id);
+  k.push_back('\0');
+  append_be64(k, seq);
   return k;
 }
 

@@ -37,11 +37,17 @@ enum Cf : std::size_t {
   kEvents,
   kChatVersions,
   kLastSeen,
+  kMedia,
+  kMediaBlobs,
+  kMediaUnsent,
+  kMediaRefs,
+  kMediaGc,
   kCfCount
 };
 constexpr std::array<const char*, kCfCount> kCfNames = {
-    "users",  "phones",   "devices", "tokens", "cursors",       "chats",    "members",
-    "direct", "messages", "idem",    "events", "chat_versions", "last_seen"};
+    "users",     "phones", "devices",     "tokens",       "cursors",    "chats",
+    "members",   "direct", "messages",    "idem",         "events",     "chat_versions",
+    "last_seen", "media",  "media_blobs", "media_unsent", "media_refs", "media_gc"};
 
 void check(const rocksdb::Status& s) {
   if (!s.ok()) throw StoreError(s.ToString());
@@ -256,6 +262,61 @@ class RocksStore final : public Store {
     return v;
   }
 
+  std::optional<MediaRecord> get_media(const std::string& media_id) const override {
+    std::string v;
+    if (!get(kMedia, media_id, v)) return std::nullopt;
+    return media_from(media_id, v);
+  }
+
+  std::vector<MediaRefRecord> media_refs(const std::string& media_id,
+                                         std::size_t limit) const override {
+    std::vector<MediaRefRecord> out;
+    const std::string p = prefix(media_id);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kMediaRefs]));
+    for (it->Seek(p); it->Valid() && starts_with(it->key(), p) && out.size() < limit; it->Next()) {
+      // media_id 00 chat_id 00 be64(seq)
+      const auto rest = it->key().ToStringView().substr(p.size());
+      if (rest.size() < 10) continue;
+      out.push_back({media_id, std::string(rest.substr(0, rest.size() - 9)),
+                     read_be64(rest.substr(rest.size() - 8))});
+    }
+    check(it->status());
+    return out;
+  }
+
+  bool blob_referenced(const std::string& sha256) const override {
+    const std::string p = prefix(sha256);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kMediaBlobs]));
+    it->Seek(p);
+    const bool found = it->Valid() && starts_with(it->key(), p);
+    check(it->status());
+    return found;
+  }
+
+  std::vector<MediaRecord> unsent_media_before(std::int64_t before_ts,
+                                               std::size_t limit) const override {
+    std::vector<MediaRecord> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kMediaUnsent]));
+    for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
+      // be64(created_ts) media_id
+      const auto key = it->key().ToStringView();
+      if (key.size() < 8) continue;
+      if (static_cast<std::int64_t>(read_be64(key)) >= before_ts) break;
+      if (auto m = get_media(std::string(key.substr(8)))) out.push_back(std::move(*m));
+    }
+    check(it->status());
+    return out;
+  }
+
+  std::vector<std::string> media_candidates(std::size_t limit) const override {
+    std::vector<std::string> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kMediaGc]));
+    for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next())
+      out.push_back(it->key().ToString());
+    check(it->status());
+    return out;
+  }
+
   void for_each_chat(const std::function<void(ChatSnapshot&&)>& fn) const override {
     std::unique_ptr<rocksdb::Iterator> chats(db_->NewIterator({}, cf_[kChats]));
     std::unique_ptr<rocksdb::Iterator> members(db_->NewIterator({}, cf_[kMembers]));
@@ -338,6 +399,13 @@ class RocksStore final : public Store {
     return r;
   }
 
+  static MediaRecord media_from(const std::string& media_id, std::string_view value) {
+    MediaRecord r;
+    r.item.media_id = media_id;
+    rocks::decode(value, r);
+    return r;
+  }
+
   void put(rocksdb::WriteBatch& wb, Cf cf, const std::string& k, const std::string& v) {
     check(wb.Put(cf_[cf], k, v));
   }
@@ -387,6 +455,33 @@ class RocksStore final : public Store {
   }
   void add(rocksdb::WriteBatch& wb, const PutChatVersion& op) {
     put(wb, kChatVersions, key_seq(op.version.chat_id, op.version.seq), op.version.json);
+  }
+
+  void add(rocksdb::WriteBatch& wb, const PutMedia& op) {
+    const auto& m = op.media;
+    const auto& id = m.item.media_id;
+    put(wb, kMedia, id, rocks::encode(m));
+    put(wb, kMediaBlobs, key2(m.item.sha256, id), {});
+    if (m.sent) {
+      del(wb, kMediaUnsent, rocks::media_unsent_key(m.created_ts, id));
+    } else {
+      put(wb, kMediaUnsent, rocks::media_unsent_key(m.created_ts, id), {});
+    }
+  }
+  void add(rocksdb::WriteBatch& wb, const DeleteMedia& op) {
+    del(wb, kMedia, op.media_id);
+    del(wb, kMediaBlobs, key2(op.sha256, op.media_id));
+    del(wb, kMediaUnsent, rocks::media_unsent_key(op.created_ts, op.media_id));
+  }
+  void add(rocksdb::WriteBatch& wb, const PutMediaRef& op) {
+    put(wb, kMediaRefs, rocks::media_ref_key(op.ref.media_id, op.ref.chat_id, op.ref.seq), {});
+  }
+  void add(rocksdb::WriteBatch& wb, const DeleteMediaRef& op) {
+    del(wb, kMediaRefs, rocks::media_ref_key(op.ref.media_id, op.ref.chat_id, op.ref.seq));
+    put(wb, kMediaGc, op.ref.media_id, {});
+  }
+  void add(rocksdb::WriteBatch& wb, const DeleteMediaCandidate& op) {
+    del(wb, kMediaGc, op.media_id);
   }
 
   std::unique_ptr<rocksdb::DB> db_;
