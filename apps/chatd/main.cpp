@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "core/chat_core.hpp"
+#include "media/image.hpp"
+#include "net/media_service.hpp"
 #include "net/server.hpp"
 #include "net/static_files.hpp"
 #include "net/webhook_sms_gateway.hpp"
@@ -69,8 +71,10 @@ int main(int argc, char** argv) {
                         options->core, *sms, clock);
     net::Metrics metrics;
     net::StaticFiles web(options->web_dir);
-    net::RestApi api(core, metrics, web);
-    net::ServerContext ctx{core, api, metrics, options->net};
+    media::init_image_library();
+    auto media = std::make_unique<net::MediaService>(core, metrics, options->media);
+    net::RestApi api(core, metrics, web, *media);
+    net::ServerContext ctx{core, api, metrics, *media, options->net};
     const OpenFiles files = raise_open_files();
     if (ctx.config.max_connections == 0) ctx.config.max_connections = files.connections;
 
@@ -99,6 +103,7 @@ int main(int argc, char** argv) {
 
     std::fprintf(stderr, "chatd: shutting down\n");
     server.stop();
+    media.reset();  // finishes uploads in progress (their records commit) and the sweep
     core.stop();
     return 0;
   } catch (const std::exception& e) {

@@ -40,6 +40,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   Options o;
   std::string listen, durability, config_file;
   std::int64_t otp_ttl_s = 300, auth_ms = 10'000, idle_ms = 60'000;
+  std::int64_t media_url_ttl_s = 3600, media_unsent_ttl_s = 86'400, media_sweep_s = 600;
 
   po::options_description desc(
       "chatd: a real-time chat server (see README.md and docs/operations.md)\n\n"
@@ -90,7 +91,20 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
      "open client connections beyond which accepting pauses (clients wait in the backlog); "
      "0 = the open-files limit (raised to its hard limit at start) minus what the store needs")
     ("max-group-members", po::value(&o.core.limits.max_group_members)->default_value(1024),
-     "largest group, creator included");
+     "largest group, creator included")
+    ("max-media-bytes", po::value(&o.core.limits.max_media_bytes)->default_value(100ull << 20),
+     "largest media upload (a larger Content-Length is refused with 413 before any byte is "
+     "read; a chunked body is cut off there)")
+    ("max-image-pixels", po::value(&o.media.limits.max_image_pixels)->default_value(100'000'000),
+     "largest image (width x height) accepted; checked from the header, before decoding")
+    ("media-url-ttl-seconds", po::value(&media_url_ttl_s)->default_value(3600),
+     "how long a signed media URL (GET /v1/media/{id}/url) stays valid")
+    ("media-unsent-ttl-seconds", po::value(&media_unsent_ttl_s)->default_value(86'400),
+     "uploads not sent in any message within this time are removed")
+    ("media-sweep-seconds", po::value(&media_sweep_s)->default_value(600),
+     "the media garbage collector runs at least this often (and soon after a delete)")
+    ("media-threads", po::value(&o.media.pool_threads)->default_value(2),
+     "threads that sniff, probe and thumbnail uploads (never the socket threads)");
   // clang-format on
 
   try {
@@ -136,6 +150,16 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
         o.core.limits.max_group_members < 2 || o.net.ws_max_queued_bytes < 4096) {
       throw std::runtime_error("limits too small (see --help)");
     }
+    if (media_url_ttl_s <= 0 || media_unsent_ttl_s <= 0 || media_sweep_s <= 0) {
+      throw std::runtime_error("media times must be positive");
+    }
+    if (o.core.limits.max_media_bytes == 0 || o.media.limits.max_image_pixels == 0) {
+      throw std::runtime_error("media limits must be positive");
+    }
+    o.media.root = std::filesystem::path(o.data_dir) / "media";
+    o.media.url_ttl_ms = media_url_ttl_s * 1000;
+    o.media.sweep_interval = std::chrono::seconds(media_sweep_s);
+    o.core.media.unsent_ttl_ms = media_unsent_ttl_s * 1000;
     o.core.otp_ttl_ms = otp_ttl_s * 1000;
     o.net.ws_auth_timeout = std::chrono::milliseconds(auth_ms);
     o.net.ws_idle_timeout = std::chrono::milliseconds(idle_ms);

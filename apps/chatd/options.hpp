@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "net/media_service.hpp"
 #include "net/server_context.hpp"
 #include "store/store.hpp"
 
@@ -29,6 +30,7 @@ struct Options {
       web_dir;  // the web client (web/); empty: none  // maintenance: compact the data dir and exit
   core::CoreConfig core;
   net::NetConfig net;
+  net::MediaServiceConfig media;  // root is <data>/media
 };
 
 // Parses argv (+ environment + config file). Prints help or an error and

@@ -48,6 +48,16 @@ std::string Metrics::render(core::ChatCore& core) const {
        "Sockets closed because their send queue overflowed.", get(slow_consumer_disconnects));
   line(out, "chatd_store_batches_total", "counter", "Group-commit batches written.",
        core.writer().batches_committed());
+  line(out, "chatd_media_uploads_total", "counter", "Media uploads stored.", get(media_uploads));
+  line(out, "chatd_media_upload_bytes_total", "counter", "Bytes of media uploads stored.",
+       get(media_upload_bytes));
+  line(out, "chatd_media_downloads_total", "counter", "Media downloads started.",
+       get(media_downloads));
+  line(out, "chatd_media_download_bytes_total", "counter", "Media bytes sent.",
+       get(media_download_bytes));
+  line(out, "chatd_media_thumbnails_total", "counter", "Thumbnails made.", get(media_thumbnails));
+  line(out, "chatd_media_blobs_removed_total", "counter", "Blob files removed by the media sweep.",
+       get(media_blobs_removed));
   // Bytes malloc has handed out and not had back (RSS also counts what glibc
   // keeps cached after frees): what chat-bench divides by connections.
   line(out, "chatd_heap_in_use_bytes", "gauge", "Heap bytes in use (glibc mallinfo2).",

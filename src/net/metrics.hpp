@@ -29,6 +29,13 @@ class Metrics {
   std::atomic<std::uint64_t> events_delivered{0};
   std::atomic<std::uint64_t> slow_consumer_disconnects{0};
   std::atomic<std::uint64_t> accept_pauses{0};  // 50 ms waits at max_connections
+  // Media (net/media_service).
+  std::atomic<std::uint64_t> media_uploads{0};
+  std::atomic<std::uint64_t> media_upload_bytes{0};
+  std::atomic<std::uint64_t> media_downloads{0};
+  std::atomic<std::uint64_t> media_download_bytes{0};
+  std::atomic<std::uint64_t> media_thumbnails{0};  // the pool's count, copied after each upload
+  std::atomic<std::uint64_t> media_blobs_removed{0};
 
   void count_error(ErrorCode code) {
     errors_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
@@ -39,7 +46,7 @@ class Metrics {
   std::string render(core::ChatCore& core) const;
 
  private:
-  std::array<std::atomic<std::uint64_t>, 9> errors_{};
+  std::array<std::atomic<std::uint64_t>, 10> errors_{};  // one per ErrorCode
   std::array<std::atomic<std::uint64_t>, kLatencyBucketsMs.size() + 1> latency_buckets_{};
   std::atomic<std::uint64_t> latency_sum_ms_{0};
   std::atomic<std::uint64_t> latency_count_{0};

@@ -1,12 +1,13 @@
 #include "net/rest_api.hpp"
 
 #include <boost/json.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include <charconv>
 #include <optional>
 
 #include "net/long_poll.hpp"
+#include "net/media_service.hpp"
+#include "net/query.hpp"
 #include "proto/fields.hpp"
 #include "proto/render.hpp"
 #include "proto/requests.hpp"
@@ -21,34 +22,6 @@ HttpResponse json_response(int status, std::string body) {
 
 HttpResponse no_content() {
   return HttpResponse{204, {}, {}, {}};
-}
-
-// The value of `name` in a query string, percent-decoded; nullopt if absent.
-// A malformed query string is reported as bad_request.
-Result<std::optional<std::string>> query_param(std::string_view query, std::string_view name) {
-  auto params = boost::urls::parse_query(query);
-  if (!params) return bad_request("malformed query string");
-  for (auto p : *params) {
-    if (p.key != name) continue;
-    std::string value;
-    if (p.has_value) p.value.decode({}, boost::urls::string_token::assign_to(value));
-    return std::optional<std::string>{std::move(value)};
-  }
-  return std::optional<std::string>{};
-}
-
-// An unsigned integer query parameter below 2^53; nullopt if absent.
-Result<std::optional<std::uint64_t>> query_number(std::string_view query, std::string_view name) {
-  auto raw = query_param(query, name);
-  if (!raw) return raw.take_error();
-  if (!*raw) return std::optional<std::uint64_t>{};
-  const std::string& s = **raw;
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc{} || end != s.data() + s.size() || s.empty() || n > proto::kMaxSeq) {
-    return bad_request(std::string(name) + " must be an integer between 0 and 2^53-1");
-  }
-  return std::optional<std::uint64_t>{n};
 }
 
 std::string profile_json(const core::Profile& p) {
@@ -118,6 +91,7 @@ const std::vector<RestApi::Route>& RestApi::routes() {
       {"PUT", "/v1/chats/{}/messages/{}/status", true, &RestApi::set_status},
       {"GET", "/v1/chats/{}/messages/{}/receipts", true, &RestApi::receipts},
       {"GET", "/v1/presence", true, &RestApi::presence},
+      {"GET", "/v1/media/{}/url", true, &RestApi::media_urls},
       {"GET", "/v1/events", true, &RestApi::poll_events},
       {"POST", "/v1/events/ack", true, &RestApi::ack_events},
       {"GET", "/healthz", false, &RestApi::healthz},
@@ -430,6 +404,14 @@ void RestApi::ack_events(RestCall& c) {
   });
 }
 
+// ---- Media ------------------------------------------------------------------
+
+void RestApi::media_urls(RestCall& c) {
+  auto urls = media_.signed_urls(c.who, c.params[0]);
+  if (!urls) return fail(c, urls.error());
+  c.respond(json_response(200, std::move(*urls)));
+}
+
 // ---- Operations -------------------------------------------------------------
 
 void RestApi::healthz(RestCall& c) {
@@ -450,14 +432,19 @@ void RestApi::discover(RestCall& c) {
 void RestApi::limits(RestCall& c) {
   const auto& l = core_.config().limits;
   c.respond(json_response(
-      200, json::serialize(json::object{{"max_body_bytes", l.max_body_bytes},
-                                        {"max_frame_bytes", l.max_frame_bytes},
-                                        {"max_group_members", l.max_group_members},
-                                        {"max_media_bytes", l.max_media_bytes},
-                                        {"max_media_per_message", l.max_media_per_message},
-                                        {"max_title_chars", l.max_title_chars},
-                                        {"max_client_msg_id_chars", l.max_client_msg_id_chars},
-                                        {"max_history_page", l.max_history_page}})));
+      200, json::serialize(
+               json::object{{"max_body_bytes", l.max_body_bytes},
+                            {"max_frame_bytes", l.max_frame_bytes},
+                            {"max_group_members", l.max_group_members},
+                            {"max_media_bytes", l.max_media_bytes},
+                            {"max_media_per_message", l.max_media_per_message},
+                            {"max_image_pixels", media_.config().limits.max_image_pixels},
+                            {"thumbnail_max_side", media_.config().limits.thumbnail_max_side},
+                            {"media_url_ttl_seconds", media_.config().url_ttl_ms / 1000},
+                            {"media_unsent_ttl_seconds", core_.config().media.unsent_ttl_ms / 1000},
+                            {"max_title_chars", l.max_title_chars},
+                            {"max_client_msg_id_chars", l.max_client_msg_id_chars},
+                            {"max_history_page", l.max_history_page}})));
 }
 
 }  // namespace chat::net

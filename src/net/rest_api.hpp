@@ -16,6 +16,7 @@
 #include "base/error.hpp"
 #include "core/chat_core.hpp"
 #include "net/http_types.hpp"
+#include "net/media_service.hpp"
 #include "net/metrics.hpp"
 #include "net/static_files.hpp"
 
@@ -31,8 +32,8 @@ struct RestCall {
 
 class RestApi {
  public:
-  RestApi(core::ChatCore& core, Metrics& metrics, const StaticFiles& web)
-      : core_(core), metrics_(metrics), web_(web) {}
+  RestApi(core::ChatCore& core, Metrics& metrics, const StaticFiles& web, MediaService& media)
+      : core_(core), metrics_(metrics), web_(web), media_(media) {}
 
   void handle(HttpRequest req, boost::asio::io_context& io, Respond respond);
 
@@ -75,6 +76,8 @@ class RestApi {
   void receipts(RestCall& c);
   // Presence.
   void presence(RestCall& c);
+  // Media (uploads and downloads stream in http_session; this is the JSON part).
+  void media_urls(RestCall& c);
   // Events (long poll).
   void poll_events(RestCall& c);
   void ack_events(RestCall& c);
@@ -89,6 +92,7 @@ class RestApi {
   core::ChatCore& core_;
   Metrics& metrics_;
   const StaticFiles& web_;
+  MediaService& media_;
 };
 
 }  // namespace chat::net

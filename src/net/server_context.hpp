@@ -8,6 +8,7 @@
 #include <cstddef>
 
 #include "core/chat_core.hpp"
+#include "net/media_service.hpp"
 #include "net/metrics.hpp"
 #include "net/rest_api.hpp"
 #include "net/timer_wheel.hpp"
@@ -35,6 +36,7 @@ struct ServerContext {
   core::ChatCore& core;
   RestApi& api;
   Metrics& metrics;
+  MediaService& media;
   NetConfig config;
 };
 

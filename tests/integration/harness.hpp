@@ -57,6 +57,7 @@ class ChatServer {
   const std::string& host() const { return host_; }
   std::uint16_t port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
+  pid_t pid() const { return pid_; }  // the running child (for /proc reads)
 
   // A new HTTP client for the current port.
   client::HttpClient http() const;
