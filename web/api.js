@@ -48,6 +48,32 @@ async function request(method, path, body) {
   return data;
 }
 
+// An upload with progress: fetch() cannot report upload progress, so this is
+// XMLHttpRequest. Returns {promise, abort}; the promise resolves to the parsed
+// answer, or rejects with an ApiError (code 'aborted' after abort()).
+export function upload(path, blob, contentType, onProgress) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    xhr.open('POST', path);
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('Content-Type', contentType || 'application/octet-stream');
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable && onProgress) onProgress(e.loaded, e.total); };
+    xhr.onerror = () => reject(new ApiError(0, 'unavailable', 'The server cannot be reached'));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Canceled'));
+    xhr.onload = () => {
+      let data = null;
+      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { data = null; }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      const err = data && data.error ? data.error : {};
+      const e = new ApiError(xhr.status, err.code || 'internal', err.message, data);
+      if (xhr.status === 401 && token) onUnauthorized(e);
+      reject(e);
+    };
+    xhr.send(blob);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
 const enc = encodeURIComponent;
 
 export const api = {
@@ -80,4 +106,7 @@ export const api = {
   receipts: (chatId, seq) => request('GET', `/v1/chats/${enc(chatId)}/messages/${seq}/receipts`),
   presence: (userIds) => request('GET', `/v1/presence?user_ids=${enc(userIds.join(','))}`),
   limits: () => request('GET', '/v1/limits'),
+  uploadMedia: (file, filename, onProgress) =>
+    upload(`/v1/media${filename ? `?filename=${enc(filename)}` : ''}`, file, file.type, onProgress),
+  mediaUrl: (mediaId) => request('GET', `/v1/media/${enc(mediaId)}/url`),
 };

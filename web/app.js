@@ -158,6 +158,13 @@ sync.onSignedOut = () => {
   showSignIn();
 };
 window.addEventListener('hashchange', route);
+// Files dropped beside the conversation's drop target must not make the browser
+// leave the app to show them.
+for (const type of ['dragover', 'drop']) {
+  window.addEventListener(type, (e) => {
+    if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) e.preventDefault();
+  });
+}
 
 // ---- boot -------------------------------------------------------------------
 

@@ -74,3 +74,60 @@ export function snippet(text, n = 80) {
   const s = String(text || '').replace(/\s+/g, ' ').trim();
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
+
+// ---- media ------------------------------------------------------------------
+
+// "812 B", "23 KB", "4.2 MB" (binary units, as file managers and the server's
+// limits count: 100 MiB shows as "100 MB").
+export function formatBytes(n) {
+  const b = Number(n) || 0;
+  if (b < 1024) return `${b} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = b / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v < 10 ? v.toFixed(1).replace(/\.0$/, '') : Math.round(v)} ${units[i]}`;
+}
+
+// "0:07", "12:34", "1:02:03".
+export function formatDuration(ms) {
+  const t = Math.max(0, Math.floor((Number(ms) || 0) / 1000));
+  const s = t % 60;
+  const m = Math.floor(t / 60) % 60;
+  const hr = Math.floor(t / 3600);
+  return hr ? `${hr}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}
+
+// How the client shows a media item: image | video | audio | document. The
+// server serves only images, audio and video inline (SVG counts as a document).
+export function mediaKind(mime) {
+  const m = String(mime || '').toLowerCase();
+  if (/^image\/(jpeg|png|gif|webp)$/.test(m)) return 'image';
+  if (m.startsWith('video/')) return 'video';
+  if (m.startsWith('audio/')) return 'audio';
+  return 'document';
+}
+
+const KIND_LABEL = {
+  image: ['Photo', 'photos'],
+  video: ['Video', 'videos'],
+  audio: ['Voice note', 'voice notes'],
+  document: ['Document', 'documents'],
+};
+
+// "Photo", "Voice note", "3 photos", "2 attachments" for a media array (or
+// pending attachments: anything with a `mime`).
+export function mediaSummary(media) {
+  const list = media || [];
+  if (!list.length) return '';
+  const kinds = new Set(list.map((x) => mediaKind(x.mime)));
+  if (kinds.size > 1) return `${list.length} attachments`;
+  const [one, many] = KIND_LABEL[[...kinds][0]];
+  return list.length === 1 ? one : `${list.length} ${many}`;
+}
+
+// A message as one line of text: its body, else what it carries.
+export function messageText(m) {
+  if (!m) return '';
+  return m.body || mediaSummary(m.media || m.attachments);
+}

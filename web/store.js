@@ -21,7 +21,10 @@ export class Store {
     this.users = new Map(); // user_id -> {user_id, name, phone?, online, last_seen}
     this.marks = new Map(); // chat_id -> Map(user_id -> {delivered, read})
     this.typing = new Map(); // chat_id -> Map(user_id -> expires_at)
-    this.outbox = []; // [{client_msg_id, chat_id, body, reply_to, created_ts, state, error}]
+    // [{client_msg_id, chat_id, body, reply_to, created_ts, state, error, attachments?}]
+    // state: uploading (media still on its way up) | queued | sending | failed;
+    // attachments: [media object, media_id null while uploading] for a media message.
+    this.outbox = [];
     this.connection = 'idle';
     this.retryAt = 0;
     this.chatsLoaded = false;
@@ -52,10 +55,13 @@ export class Store {
 
   restore(me) {
     this.me = { ...me };
-    this.outbox = load(this.key('outbox'), []).map((m) => ({
-      ...m,
-      state: m.state === 'failed' ? 'failed' : 'queued',
-    }));
+    // An upload cut short by a reload cannot be resumed (the file is gone):
+    // such a message waits for the user to discard it.
+    this.outbox = load(this.key('outbox'), []).map((m) => {
+      const lost = (m.attachments || []).some((a) => !a.media_id);
+      if (lost) return { ...m, state: 'failed', error: 'upload interrupted, attach the files again', lost: true };
+      return { ...m, state: m.state === 'failed' ? 'failed' : 'queued' };
+    });
     const marks = load(this.key('marks'), {});
     for (const [chatId, byUser] of Object.entries(marks)) {
       const m = new Map();
@@ -73,8 +79,8 @@ export class Store {
 
   persistOutbox() {
     if (!this.me) return;
-    save(this.key('outbox'), this.outbox.map(({ client_msg_id, chat_id, body, reply_to, created_ts, state, error }) =>
-      ({ client_msg_id, chat_id, body, reply_to, created_ts, state, error })));
+    save(this.key('outbox'), this.outbox.map(({ client_msg_id, chat_id, body, reply_to, created_ts, state, error, attachments, lost }) =>
+      ({ client_msg_id, chat_id, body, reply_to, created_ts, state, error, attachments, lost })));
   }
 
   persistSoon() {
@@ -384,9 +390,10 @@ export class Store {
     this.changed();
   }
 
-  setOutboxState(clientMsgId, state, error = null) {
+  setOutboxState(clientMsgId, state, error = null, fields = {}) {
     const m = this.outbox.find((x) => x.client_msg_id === clientMsgId);
     if (!m) return;
+    Object.assign(m, fields);
     m.state = state;
     m.error = error;
     this.persistOutbox();

@@ -7,6 +7,7 @@ import { api, setToken, setUnauthorizedHandler } from './api.js';
 import { Socket, wsUrl } from './socket.js';
 import { store } from './store.js';
 import { session, clearUser } from './persist.js';
+import { forgetUrls } from './media.js';
 
 const HISTORY_PAGE = 50;
 const TYPING_REPEAT_MS = 3000;
@@ -26,6 +27,7 @@ class Sync {
     this.chatFetches = new Map();
     this.presenceKey = '';
     this.typingState = new Map(); // chat_id -> {sentAt, timer}
+    this.uploads = new Map(); // client_msg_id -> [Upload] of a media message in the outbox
     this.onSignedOut = () => {};
     setUnauthorizedHandler(() => this.signedOut());
     document.addEventListener('visibilitychange', () => {
@@ -70,6 +72,8 @@ class Sync {
     const me = store.me;
     if (this.socket) this.socket.stop();
     this.socket = null;
+    for (const id of [...this.uploads.keys()]) this.dropUploads(id);
+    forgetUrls();
     setToken(null);
     session.clear();
     if (me) clearUser(me.user_id);
@@ -339,12 +343,82 @@ class Sync {
     this.flushOutbox();
   }
 
+  // A media message: `uploads` (media.js Uploads, done or still going) become
+  // its attachments; it waits in the outbox, in its place in the chat's order,
+  // until every upload is done, then goes out like any message. `body` is the
+  // caption (may be empty).
+  sendMedia(chatId, body, replyTo, uploads) {
+    const item = {
+      client_msg_id: newClientMsgId(),
+      chat_id: chatId,
+      body,
+      reply_to: replyTo || null,
+      created_ts: Date.now(),
+      attachments: uploads.map((u) => u.media),
+      state: 'uploading',
+    };
+    this.uploads.set(item.client_msg_id, uploads);
+    store.enqueue(item);
+    for (const u of uploads) u.onChange(() => this.uploadChanged(item.client_msg_id));
+    const t = this.typingState.get(chatId);
+    if (t) clearTimeout(t.timer);
+    this.typingState.delete(chatId);
+    this.uploadChanged(item.client_msg_id);
+  }
+
+  // The Uploads of a pending media message (none after a reload).
+  uploadsOf(clientMsgId) {
+    return this.uploads.get(clientMsgId) || [];
+  }
+
+  uploadChanged(clientMsgId) {
+    const m = store.outbox.find((x) => x.client_msg_id === clientMsgId);
+    const all = this.uploads.get(clientMsgId);
+    if (!m || !all) return;
+    if (m.state !== 'uploading' && m.state !== 'failed') return;
+    const uploads = all.filter((u) => u.state !== 'canceled');
+    this.uploads.set(clientMsgId, uploads);
+    if (!uploads.length && !m.body) {
+      this.discard(clientMsgId);
+      return;
+    }
+    const attachments = uploads.map((u) => u.media);
+    const failed = uploads.find((u) => u.state === 'failed');
+    if (failed) store.setOutboxState(clientMsgId, 'failed', `${failed.name}: ${failed.error}`, { attachments });
+    else if (uploads.every((u) => u.state === 'done')) {
+      store.setOutboxState(clientMsgId, 'queued', null, { attachments });
+      this.flushOutbox();
+    } else store.setOutboxState(clientMsgId, 'uploading', null, { attachments });
+  }
+
+  dropUploads(clientMsgId) {
+    const uploads = this.uploads.get(clientMsgId);
+    if (!uploads) return;
+    this.uploads.delete(clientMsgId);
+    for (const u of uploads) {
+      if (u.state === 'done') u.dispose();
+      else u.cancel();
+    }
+  }
+
   retry(clientMsgId) {
+    const m = store.outbox.find((x) => x.client_msg_id === clientMsgId);
+    const uploads = this.uploads.get(clientMsgId);
+    if (m && uploads && uploads.some((u) => u.state === 'failed')) {
+      store.setOutboxState(clientMsgId, 'uploading');
+      for (const u of uploads) u.retry();
+      return;
+    }
+    if (m && (m.attachments || []).some((a) => !a.media_id)) {
+      store.notify('The files are gone (the page was reloaded): attach them again.', 'error');
+      return;
+    }
     store.setOutboxState(clientMsgId, 'queued');
     this.flushOutbox();
   }
 
   discard(clientMsgId) {
+    this.dropUploads(clientMsgId);
     store.dropFromOutbox(clientMsgId);
   }
 
@@ -362,7 +436,10 @@ class Sync {
   async sendOne(m) {
     this.inflight.add(m.chat_id);
     store.setOutboxState(m.client_msg_id, 'sending');
-    const frame = { type: 'send', chat_id: m.chat_id, client_msg_id: m.client_msg_id, body: m.body };
+    const media = m.attachments && m.attachments.length ? m.attachments : null;
+    const frame = { type: 'send', chat_id: m.chat_id, client_msg_id: m.client_msg_id };
+    if (m.body || !media) frame.body = m.body;
+    if (media) frame.media = media.map((a) => a.media_id);
     if (m.reply_to) frame.reply_to = m.reply_to;
     try {
       const ok = await this.socket.request(frame);
@@ -373,15 +450,16 @@ class Sync {
         sender: store.me.user_id,
         sender_device: store.me.device_id,
         ts: ok.ts,
-        kind: 'text',
+        kind: media ? 'media' : 'text',
         body: m.body,
         reply_to: m.reply_to,
-        media: [],
+        media: media || [],
         client_msg_id: m.client_msg_id,
         deleted: false,
         edited_ts: null,
       });
       store.dropFromOutbox(m.client_msg_id);
+      this.dropUploads(m.client_msg_id);
     } catch (e) {
       if (e.offline) store.setOutboxState(m.client_msg_id, 'queued');
       else if (e.code === 'rate_limited' || e.code === 'unavailable' || e.code === 'internal') {

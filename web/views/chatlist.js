@@ -2,7 +2,7 @@
 // badge, online dot), most recent activity first.
 
 import { h, reconcile } from '../dom.js';
-import { shortTime, snippet, systemText } from '../format.js';
+import { messageText, shortTime, snippet, systemText } from '../format.js';
 import { avatar, tick, iconButton } from './widgets.js';
 
 function preview(store, chat) {
@@ -12,12 +12,12 @@ function preview(store, chat) {
     return { text: `${who}typing…`, typing: true };
   }
   const pending = store.pendingIn(chat.chat_id);
-  if (pending.length) return { text: pending[pending.length - 1].body, status: 'pending' };
+  if (pending.length) return { text: messageText(pending[pending.length - 1]), status: 'pending' };
   const m = chat.last_message;
   if (!m) return { text: chat.type === 'group' ? 'No messages yet' : 'Say hello 👋' };
   if (m.kind === 'system') return { text: systemText(m.system, (id) => store.nameOf(id)) };
   const mine = m.sender === store.me.user_id;
-  const body = m.deleted ? 'Message deleted' : m.body || (m.media && m.media.length ? 'Media' : '');
+  const body = m.deleted ? 'Message deleted' : messageText(m);
   const prefix = chat.type === 'group' && !mine ? `${store.nameOf(m.sender)}: ` : '';
   return { text: prefix + body, status: mine && !m.deleted ? store.tickOf(m) : null, deleted: m.deleted };
 }

@@ -1,12 +1,16 @@
 // One conversation: header with presence, messages in seq order with infinite
-// scroll into history, replies, delete for everyone, ticks, typing, composer.
+// scroll into history, replies, delete for everyone, ticks, typing, composer,
+// media (attach by picker, drag and drop or paste; the text becomes the caption).
 
 import { h, reconcile } from '../dom.js';
-import { clock, day, presenceText, snippet, systemText } from '../format.js';
+import { clock, day, messageText, presenceText, snippet, systemText } from '../format.js';
 import { avatar, tick, iconButton } from './widgets.js';
 import { icon } from '../icons.js';
+import { mediaLimits, startUploads } from '../media.js';
+import { attachmentChip, mediaBlock, pendingMediaBlock } from './media.js';
 
 const drafts = new Map(); // chat_id -> text, kept while the page lives
+const attached = new Map(); // chat_id -> [Upload] in the composer, kept likewise
 
 function dayKey(ts) {
   const d = new Date(ts);
@@ -48,12 +52,21 @@ export function mountConversation(root, { store, sync, chatId }) {
   const replyBox = h('div', { class: 'reply-preview', testid: 'reply-preview', hidden: true });
   const sendButton = h('button', { type: 'submit', class: 'send-button', testid: 'send-button', 'aria-label': 'Send' },
     icon('send'));
+  const fileInput = h('input', {
+    type: 'file', multiple: true, class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', testid: 'file-input',
+  });
+  const attachButton = iconButton('Attach files', 'attach', {
+    class: 'icon-button attach-button', testid: 'attach-button', onclick: () => fileInput.click(),
+  });
+  const strip = h('ul', { class: 'attachments', testid: 'attachment-strip', 'aria-label': 'Attachments', hidden: true });
   const composer = h('form', { class: 'composer', testid: 'composer-form' },
-    replyBox, h('div', { class: 'composer-row' }, textarea, sendButton));
+    replyBox, strip, h('div', { class: 'composer-row' }, attachButton, fileInput, textarea, sendButton));
   const leftNote = h('p', { class: 'left-note', testid: 'left-note', hidden: true }, 'You are no longer a member of this group.');
+  const dropHint = h('div', { class: 'drop-hint', testid: 'drop-hint', hidden: true, 'aria-hidden': 'true' },
+    h('div', { class: 'drop-hint-box' }, icon('attach'), h('p', {}, 'Drop files to send them')));
 
   const section = h('section', { class: 'conversation', testid: 'conversation', dataset: { chatId }, 'aria-labelledby': 'conv-title' },
-    header, log, typingLine, composer, leftNote);
+    header, log, typingLine, composer, leftNote, dropHint);
   root.append(section);
 
   // ---- composer -------------------------------------------------------------
@@ -65,8 +78,19 @@ export function mountConversation(root, { store, sync, chatId }) {
 
   function submit() {
     const body = textarea.value.trim();
-    if (!body) return;
-    sync.send(chatId, body, replyTo);
+    const uploads = attached.get(chatId) || [];
+    if (!body && !uploads.length) return;
+    if (uploads.some((u) => u.state === 'failed')) {
+      store.notify('A file could not be uploaded: retry or remove it.', 'error');
+      return;
+    }
+    if (uploads.length) {
+      // Sent as soon as the uploads still running are done.
+      for (const u of uploads) unwatch(u);
+      attached.delete(chatId);
+      sync.sendMedia(chatId, body, replyTo, uploads);
+      renderStrip();
+    } else sync.send(chatId, body, replyTo);
     textarea.value = '';
     drafts.delete(chatId);
     replyTo = null;
@@ -92,6 +116,93 @@ export function mountConversation(root, { store, sync, chatId }) {
     grow();
   });
 
+  // ---- attachments ------------------------------------------------------------
+
+  const watching = new Map(); // Upload -> unsubscribe
+
+  function watch(u) {
+    if (!watching.has(u)) watching.set(u, u.onChange(() => renderStrip()));
+  }
+  function unwatch(u) {
+    const off = watching.get(u);
+    if (off) off();
+    watching.delete(u);
+  }
+
+  function renderStrip() {
+    const uploads = attached.get(chatId) || [];
+    strip.hidden = uploads.length === 0;
+    strip.replaceChildren(...uploads.map((u) => attachmentChip(u, {
+      onRemove: () => {
+        unwatch(u);
+        u.cancel();
+        const list = (attached.get(chatId) || []).filter((x) => x !== u);
+        if (list.length) attached.set(chatId, list);
+        else attached.delete(chatId);
+        renderStrip();
+        textarea.focus();
+      },
+      onRetry: () => u.retry(),
+    })));
+  }
+
+  async function addFiles(fileList) {
+    const files = [...(fileList || [])];
+    const chat = store.chats.get(chatId);
+    if (!files.length || !chat || chat.left) return;
+    const limits = await mediaLimits();
+    const room = limits.max_media_per_message - (attached.get(chatId) || []).length;
+    const { uploads, problems } = await startUploads(files, room);
+    if (problems.length) store.notify(problems.join('. '), 'error');
+    if (!uploads.length) return;
+    attached.set(chatId, [...(attached.get(chatId) || []), ...uploads]);
+    if (!unmounted) {
+      for (const u of uploads) watch(u);
+      renderStrip();
+      textarea.focus();
+    }
+  }
+
+  fileInput.addEventListener('change', () => {
+    addFiles(fileInput.files);
+    fileInput.value = '';
+  });
+
+  // A pasted image (not text that happens to come with a picture of itself).
+  textarea.addEventListener('paste', (e) => {
+    const cd = e.clipboardData;
+    if (!cd || !cd.files || !cd.files.length || cd.getData('text/plain')) return;
+    e.preventDefault();
+    addFiles(cd.files);
+  });
+
+  // Files dragged over the conversation: a drop target over all of it.
+  let dragDepth = 0;
+  const draggingFiles = (e) => !composer.hidden && e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+  section.addEventListener('dragenter', (e) => {
+    if (!draggingFiles(e)) return;
+    e.preventDefault();
+    dragDepth += 1;
+    dropHint.hidden = false;
+  });
+  section.addEventListener('dragover', (e) => {
+    if (!draggingFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  });
+  section.addEventListener('dragleave', (e) => {
+    if (!draggingFiles(e)) return;
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (!dragDepth) dropHint.hidden = true;
+  });
+  section.addEventListener('drop', (e) => {
+    dragDepth = 0;
+    dropHint.hidden = true;
+    if (!draggingFiles(e)) return;
+    e.preventDefault();
+    addFiles(e.dataTransfer.files);
+  });
+
   // ---- scrolling and history -------------------------------------------------
 
   log.addEventListener('scroll', () => {
@@ -113,7 +224,7 @@ export function mountConversation(root, { store, sync, chatId }) {
   function quote(chat, seq) {
     const target = store.msgs(chatId).get(seq);
     const who = target ? (target.sender ? store.nameOf(target.sender) : '') : '';
-    const text = !target ? 'an earlier message' : target.deleted ? 'Message deleted' : snippet(target.body, 90);
+    const text = !target ? 'an earlier message' : target.deleted ? 'Message deleted' : snippet(messageText(target), 90);
     return h('button', {
       type: 'button', class: 'reply-quote', testid: 'reply-quote',
       onclick: () => {
@@ -143,7 +254,7 @@ export function mountConversation(root, { store, sync, chatId }) {
 
   // Phone width: a tap on a bubble shows that message's actions (no hover there).
   function selectMessage(e) {
-    if (e.target.closest('button, a')) return;
+    if (e.target.closest('button, a, audio, video')) return;
     const li = e.currentTarget.closest('.message');
     const was = li.classList.contains('selected');
     for (const el of items.querySelectorAll('.message.selected')) el.classList.remove('selected');
@@ -157,17 +268,19 @@ export function mountConversation(root, { store, sync, chatId }) {
     }
     const mine = m.sender === store.me.user_id;
     const showSender = chat.type === 'group' && !mine;
+    const media = !m.deleted && m.media && m.media.length ? mediaOf(m) : null;
     const body = m.deleted
       ? h('p', { class: 'msg-body deleted', testid: 'message-deleted' }, 'Message deleted')
-      : h('p', { class: 'msg-body', testid: 'message-body' }, m.body || '');
+      : media && !m.body ? null : h('p', { class: 'msg-body', testid: 'message-body' }, m.body || '');
     return h('li', {
       class: `message ${mine ? 'mine' : 'theirs'}${m.deleted ? ' is-deleted' : ''}`,
       testid: 'message',
       dataset: { seq: m.seq, mine: mine ? 'true' : 'false', clientMsgId: m.client_msg_id || '' },
     },
-    h('div', { class: 'bubble', onclick: (e) => selectMessage(e) },
+    h('div', { class: `bubble${media ? ' has-media' : ''}`, onclick: (e) => selectMessage(e) },
       showSender ? h('p', { class: 'msg-sender', testid: 'message-sender' }, store.nameOf(m.sender)) : null,
       m.reply_to && !m.deleted ? quote(chat, m.reply_to) : null,
+      media,
       body,
       h('p', { class: 'msg-meta' },
         h('time', { datetime: new Date(m.ts).toISOString() }, clock(m.ts)),
@@ -175,25 +288,43 @@ export function mountConversation(root, { store, sync, chatId }) {
     actions(chat, m, mine));
   }
 
+  // A message's media block, reused across re-renders of its bubble (a tick
+  // change must not restart a playing video or reload its images).
+  const mediaEls = new Map(); // seq -> {ids, el}
+  function mediaOf(m) {
+    const ids = m.media.map((x) => x.media_id).join(',');
+    const known = mediaEls.get(m.seq);
+    if (known && known.ids === ids) return known.el;
+    const el = mediaBlock(m.media);
+    mediaEls.set(m.seq, { ids, el });
+    return el;
+  }
+
   function pendingEl(chat, p) {
     const failed = p.state === 'failed';
+    const uploading = p.state === 'uploading';
+    const attachments = p.attachments || [];
     return h('li', {
       class: `message mine pending${failed ? ' failed' : ''}`,
       testid: 'message',
       dataset: { pending: 'true', mine: 'true', clientMsgId: p.client_msg_id },
     },
-    h('div', { class: 'bubble' },
+    h('div', { class: `bubble${attachments.length ? ' has-media' : ''}` },
       p.reply_to ? quote(chat, p.reply_to) : null,
-      h('p', { class: 'msg-body', testid: 'message-body' }, p.body),
+      attachments.length ? pendingMediaBlock(attachments, sync.uploadsOf(p.client_msg_id)) : null,
+      attachments.length && !p.body ? null : h('p', { class: 'msg-body', testid: 'message-body' }, p.body),
       h('p', { class: 'msg-meta' },
         h('time', { datetime: new Date(p.created_ts).toISOString() }, clock(p.created_ts)),
         tick(failed ? 'failed' : 'pending'))),
     failed
       ? h('div', { class: 'msg-actions failed-actions' },
         h('span', { class: 'error-text' }, `Not sent: ${p.error || 'error'}`),
-        h('button', { type: 'button', class: 'small', testid: 'retry-send', onclick: () => sync.retry(p.client_msg_id) }, 'Retry'),
+        p.lost ? null : h('button', { type: 'button', class: 'small', testid: 'retry-send', onclick: () => sync.retry(p.client_msg_id) }, 'Retry'),
         h('button', { type: 'button', class: 'small', testid: 'discard-send', onclick: () => sync.discard(p.client_msg_id) }, 'Discard'))
-      : null);
+      : uploading
+        ? h('div', { class: 'msg-actions failed-actions' },
+          h('button', { type: 'button', class: 'small', testid: 'cancel-upload', onclick: () => sync.discard(p.client_msg_id) }, 'Cancel'))
+        : null);
   }
 
   function renderHeader(chat) {
@@ -245,12 +376,13 @@ export function mountConversation(root, { store, sync, chatId }) {
     for (const m of messages) {
       const mine = m.sender === store.me.user_id;
       const key = mine && m.client_msg_id ? `c:${m.client_msg_id}` : `s:${m.seq}`;
-      const sig = JSON.stringify([m.seq, m.deleted, m.body, mine && store.tickOf(m), confirmSeq === m.seq,
+      const sig = JSON.stringify([m.seq, m.deleted, m.body, (m.media || []).length, mine && store.tickOf(m), confirmSeq === m.seq,
         m.reply_to && store.msgs(chatId).get(m.reply_to)?.deleted, m.sender && store.nameOf(m.sender), chat.left, store.isAdmin(chat)]);
       push(m.ts, { key, sig, render: () => messageEl(chat, m) });
     }
     for (const p of store.pendingIn(chatId)) {
-      push(p.created_ts, { key: `c:${p.client_msg_id}`, sig: JSON.stringify(['p', p.state, p.error]), render: () => pendingEl(chat, p) });
+      const media = (p.attachments || []).map((a) => a.media_id || '');
+      push(p.created_ts, { key: `c:${p.client_msg_id}`, sig: JSON.stringify(['p', p.state, p.error, media]), render: () => pendingEl(chat, p) });
     }
     reconcile(items, list, (x) => x.key, (x) => x.sig, (x) => x.render());
 
@@ -268,7 +400,7 @@ export function mountConversation(root, { store, sync, chatId }) {
       replyBox.replaceChildren(
         h('div', { class: 'reply-preview-text' },
           h('strong', {}, `Replying to ${target && target.sender ? store.nameOf(target.sender) : 'message'}`),
-          h('span', {}, target ? (target.deleted ? 'Message deleted' : snippet(target.body, 90)) : '')),
+          h('span', {}, target ? (target.deleted ? 'Message deleted' : snippet(messageText(target), 90)) : '')),
         iconButton('Cancel reply', 'close', { class: 'icon-button small', testid: 'cancel-reply', onclick: () => { replyTo = null; update(); textarea.focus(); } }));
     } else {
       replyBox.hidden = true;
@@ -276,6 +408,7 @@ export function mountConversation(root, { store, sync, chatId }) {
     }
 
     composer.hidden = !!chat.left;
+    attachButton.disabled = !!chat.left;
     leftNote.hidden = !chat.left;
 
     if (firstRender && hist.loaded) {
@@ -297,6 +430,9 @@ export function mountConversation(root, { store, sync, chatId }) {
     if (store.typing.get(chatId)?.size || Date.now() % 30000 < 1000) update();
   }, 1000);
 
+  let unmounted = false;
+  for (const u of attached.get(chatId) || []) watch(u);
+  renderStrip();
   sync.openChat(chatId).then(update);
   update();
   if (window.matchMedia('(min-width: 720px)').matches || !('ontouchstart' in window)) textarea.focus();
@@ -305,6 +441,8 @@ export function mountConversation(root, { store, sync, chatId }) {
   return {
     update,
     unmount() {
+      unmounted = true;
+      for (const u of [...watching.keys()]) unwatch(u);
       clearInterval(ticker);
       sync.stopTyping(chatId);
       if (store.openChatId === chatId) {

@@ -165,8 +165,68 @@ async function apiUser(request, name) {
   return { phone, name, token: v.token, user_id: v.user_id, headers };
 }
 
+// ---- media -----------------------------------------------------------------
+
+const crypto = require('node:crypto');
+
+function fixture(name) {
+  return path.join(__dirname, '..', 'fixtures', name);
+}
+
+function sha256(buf) {
+  return crypto.createHash('sha256').update(buf).digest('hex');
+}
+
+// Attaches fixture files through the composer's file picker.
+async function attach(page, ...names) {
+  await page.getByTestId('file-input').setInputFiles(names.map(fixture));
+}
+
+// A DataTransfer in the page holding the fixture files (for drop and paste).
+async function dataTransfer(page, files) {
+  const payload = files.map(({ name, type }) => ({ name, type, b64: fs.readFileSync(fixture(name)).toString('base64') }));
+  return page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) {
+      const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name, { type: f.type }));
+    }
+    return dt;
+  }, payload);
+}
+
+// Drags fixture files over `target` (a locator) and drops them there.
+async function dropFiles(page, target, files) {
+  const dt = await dataTransfer(page, files);
+  await target.dispatchEvent('dragenter', { dataTransfer: dt });
+  await target.dispatchEvent('dragover', { dataTransfer: dt });
+  await expect(page.getByTestId('drop-hint')).toBeVisible();
+  await target.dispatchEvent('drop', { dataTransfer: dt });
+  await expect(page.getByTestId('drop-hint')).toBeHidden();
+}
+
+// Pastes fixture files (as a clipboard with only files, like a copied image) into `target`.
+async function pasteFiles(page, target, files) {
+  const dt = await dataTransfer(page, files);
+  await target.evaluate((el, data) => {
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, dt);
+}
+
+// The natural width of an <img> once it has loaded (0 until then).
+async function naturalWidth(img) {
+  return img.evaluate((el) => (el.complete ? el.naturalWidth : 0));
+}
+
+// The message bubble(s) that carry media, optionally with this caption.
+function mediaMessage(page, caption) {
+  const m = page.getByTestId('message').filter({ has: page.getByTestId('media') });
+  return caption ? m.filter({ has: page.getByTestId('message-body').getByText(caption, { exact: true }) }) : m;
+}
+
 module.exports = {
   problems, watch, apiUser,
   signIn, expectOnline, startDirectChat, openChat, send, message, expectTick, bodies, shot,
   stopServer, startServer, newPhone, sleep,
+  fixture, sha256, attach, dropFiles, pasteFiles, naturalWidth, mediaMessage,
 };
