@@ -260,7 +260,16 @@ TEST(Media, RangeAndConditionalRequests) {
   auto stale = get_media(http, url, alice.token, {{"If-None-Match", "\"other\""}});
   EXPECT_EQ(stale.status, 200);
   EXPECT_EQ(stale.body, png);
-  // Still one keep-alive connection doing all of it.
+  // HEAD: the same head (length, ETag), and no body follows on the connection.
+  const std::string head = "HEAD " + url + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                           alice.token + "\r\nConnection: close";
+  auto h = stream_request(server.port(), head, 0, {});
+  EXPECT_EQ(h.status, 200) << h.head;
+  EXPECT_NE(h.head.find("Content-Length: " + size), std::string::npos) << h.head;
+  EXPECT_NE(h.head.find(etag), std::string::npos) << h.head;
+  EXPECT_EQ(h.body_bytes, 0u) << "the server closed after the head, sending no body";
+
+  // Still serving, on keep-alive connections, after all of it.
   EXPECT_EQ(server_still_serves(server), "");
 }
 
