@@ -15,6 +15,7 @@
 #include "core/chat_core.hpp"
 #include "media/image.hpp"
 #include "net/media_service.hpp"
+#include "net/push_service.hpp"
 #include "net/server.hpp"
 #include "net/static_files.hpp"
 #include "net/webhook_sms_gateway.hpp"
@@ -73,7 +74,8 @@ int main(int argc, char** argv) {
     net::StaticFiles web(options->web_dir);
     media::init_image_library();
     auto media = std::make_unique<net::MediaService>(core, metrics, options->media);
-    net::RestApi api(core, metrics, web, *media);
+    auto push = std::make_unique<net::PushService>(core, metrics, options->push);
+    net::RestApi api(core, metrics, web, *media, *push);
     net::ServerContext ctx{core, api, metrics, *media, options->net};
     const OpenFiles files = raise_open_files();
     if (ctx.config.max_connections == 0) ctx.config.max_connections = files.connections;
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "chatd: shutting down\n");
     server.stop();
     media.reset();  // finishes uploads in progress (their records commit) and the sweep
+    push.reset();   // stops sending; rows in flight stay in the outbox for the next start
     core.stop();
     return 0;
   } catch (const std::exception& e) {

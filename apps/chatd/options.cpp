@@ -41,6 +41,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   std::string listen, durability, config_file;
   std::int64_t otp_ttl_s = 300, auth_ms = 10'000, idle_ms = 60'000;
   std::int64_t media_url_ttl_s = 3600, media_unsent_ttl_s = 86'400, media_sweep_s = 600;
+  bool push_allow_private = false;
+  std::string push_preview = "true";
 
   po::options_description desc(
       "chatd: a real-time chat server (see README.md and docs/operations.md)\n\n"
@@ -104,7 +106,31 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     ("media-sweep-seconds", po::value(&media_sweep_s)->default_value(600),
      "the media garbage collector runs at least this often (and soon after a delete)")
     ("media-threads", po::value(&o.media.pool_threads)->default_value(2),
-     "threads that sniff, probe and thumbnail uploads (never the socket threads)");
+     "threads that sniff, probe and thumbnail uploads (never the socket threads)")
+    ("push-delay-ms", po::value(&o.core.push.delay_ms)->default_value(3000),
+     "a message a device has not acknowledged this long after it arrived (and that found "
+     "the device offline) is pushed; several in one chat within the delay make one push")
+    ("push-preview", po::value(&push_preview)->default_value("true"),
+     "true: pushes carry the first 100 characters of the message; false: never (server-wide)")
+    ("push-contact", po::value(&o.push.contact)->default_value("mailto:postmaster@localhost"),
+     "the VAPID `sub` claim: a mailto: or https: URL where push services can reach the operator")
+    ("push-allow-private", po::bool_switch(&push_allow_private),
+     "allow push targets on http:// and on loopback, private and link-local addresses "
+     "(always allowed with --dev); otherwise they are refused, checked at connect time")
+    ("push-ca-file", po::value(&o.push.http.ca_file),
+     "PEM CA file that push connections trust instead of the system's (tests, private relays)")
+    ("fcm-credentials", po::value(&o.push.fcm_credentials),
+     "Firebase service-account JSON file; without it `fcm` targets are refused")
+    ("fcm-base-url", po::value(&o.push.fcm_base_url)->default_value("https://fcm.googleapis.com"),
+     "FCM HTTP v1 API base URL")
+    ("apns-key", po::value(&o.push.apns_key),
+     "APNs token-auth key (.p8); without it `apns` targets are refused")
+    ("apns-key-id", po::value(&o.push.apns_key_id), "the .p8 key's id (10 characters)")
+    ("apns-team-id", po::value(&o.push.apns_team_id), "the Apple developer team id")
+    ("apns-topic", po::value(&o.push.apns_topic),
+     "default apns-topic (the app's bundle id) for targets that name none")
+    ("apns-base-url", po::value(&o.push.apns_base_url)->default_value("https://api.push.apple.com"),
+     "APNs provider API base URL");
   // clang-format on
 
   try {
@@ -160,6 +186,16 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     o.media.url_ttl_ms = media_url_ttl_s * 1000;
     o.media.sweep_interval = std::chrono::seconds(media_sweep_s);
     o.core.media.unsent_ttl_ms = media_unsent_ttl_s * 1000;
+    if (push_preview != "true" && push_preview != "false") {
+      throw std::runtime_error("--push-preview must be true or false");
+    }
+    if (o.core.push.delay_ms < 0) throw std::runtime_error("--push-delay-ms must be >= 0");
+    if (!o.push.apns_key.empty() && (o.push.apns_key_id.empty() || o.push.apns_team_id.empty())) {
+      throw std::runtime_error("--apns-key needs --apns-key-id and --apns-team-id");
+    }
+    o.core.push.previews = push_preview == "true";
+    o.push.http.allow_private = push_allow_private || o.core.dev_mode;
+    o.push.vapid_key_path = std::filesystem::path(o.data_dir) / "push" / "vapid.pem";
     o.core.otp_ttl_ms = otp_ttl_s * 1000;
     o.net.ws_auth_timeout = std::chrono::milliseconds(auth_ms);
     o.net.ws_idle_timeout = std::chrono::milliseconds(idle_ms);

@@ -8,6 +8,7 @@
 
 #include "core/config.hpp"
 #include "net/media_service.hpp"
+#include "net/push_service.hpp"
 #include "net/server_context.hpp"
 #include "store/store.hpp"
 
@@ -31,6 +32,7 @@ struct Options {
   core::CoreConfig core;
   net::NetConfig net;
   net::MediaServiceConfig media;  // root is <data>/media
+  net::PushServiceConfig push;    // vapid key in <data>/push
 };
 
 // Parses argv (+ environment + config file). Prints help or an error and

@@ -52,6 +52,9 @@ inline Error too_large(std::string m) {
 inline Error unsupported(std::string m) {
   return {ErrorCode::unsupported, std::move(m)};
 }
+inline Error unavailable(std::string m) {
+  return {ErrorCode::unavailable, std::move(m)};
+}
 inline Error internal_error(std::string m) {
   return {ErrorCode::internal, std::move(m)};
 }

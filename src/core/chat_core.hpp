@@ -17,10 +17,12 @@
 #include "core/local_presence_registry.hpp"
 #include "core/media_library.hpp"
 #include "core/presence.hpp"
+#include "core/push_outbox.hpp"
 #include "core/receipts.hpp"
 #include "core/send_pipeline.hpp"
 #include "core/sequencer.hpp"
 #include "core/sms_gateway.hpp"
+#include "core/unread.hpp"
 #include "store/group_commit_writer.hpp"
 #include "store/store.hpp"
 
@@ -35,16 +37,19 @@ class ChatCore {
         writer_(*store_, durability),
         sequencer_(*store_, writer_, hub_, clock),
         media_(sequencer_, config_.media),
+        unread_(*store_),
+        push_(sequencer_, unread_, config_.push),
         accounts_(sequencer_, config_, sms),
         chats_(sequencer_, config_),
-        send_(sequencer_, config_, media_),
+        send_(sequencer_, config_, media_, push_),
         history_(sequencer_, config_),
-        receipts_(sequencer_),
+        receipts_(sequencer_, push_),
         events_(sequencer_, receipts_),
-        deletion_(sequencer_, media_),
+        deletion_(sequencer_, media_, push_),
         presence_registry_(clock),
         presence_(sequencer_, presence_registry_) {
     sequencer_.load();
+    push_.load();
   }
 
   // Shutdown: commits and completes every pending write. Call after the
@@ -72,6 +77,7 @@ class ChatCore {
   Deletion& deletion() { return deletion_; }
   Presence& presence() { return presence_; }
   MediaLibrary& media() { return media_; }
+  PushOutbox& push() { return push_; }
 
   // A send from any transport: the typist's indicator ends, then the pipeline.
   void send_message(const Principal& who, const proto::SendRequest& req, SendPipeline::Done done) {
@@ -89,6 +95,8 @@ class ChatCore {
   store::GroupCommitWriter writer_;
   Sequencer sequencer_;
   MediaLibrary media_;
+  UnreadCounter unread_;  // the push outbox's (badge counts); Chats keeps its own
+  PushOutbox push_;
   Accounts accounts_;
   Chats chats_;
   SendPipeline send_;

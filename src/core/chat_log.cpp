@@ -10,7 +10,8 @@ namespace chat::core {
 std::shared_ptr<const std::string> append_message(Transaction& tx, ChatState& chat,
                                                   store::MessageRecord& m,
                                                   const std::vector<std::string>& recipients,
-                                                  std::int64_t now_ms) {
+                                                  std::int64_t now_ms,
+                                                  std::vector<std::uint64_t>* offsets) {
   // ts never goes backwards within a chat (a wall clock can), so `since_ts`
   // can binary-search the log by seq.
   chat.last_ts = std::max(now_ms, chat.last_ts);
@@ -23,9 +24,15 @@ std::shared_ptr<const std::string> append_message(Transaction& tx, ChatState& ch
   auto tail = std::make_shared<const std::string>(proto::message_event_tail(*json));
   auto ref = std::make_shared<const MessageRef>(MessageRef{m.chat_id, m.seq, m.sender});
   tx.put(store::PutMessage{m});
+  if (offsets) {
+    offsets->clear();
+    offsets->reserve(recipients.size());
+  }
   for (const auto& user : recipients) {
-    tx.add_event(user, {.kind = store::EventKind::message, .chat_id = m.chat_id, .seq = m.seq},
-                 tail, now_ms, ref);
+    const std::uint64_t offset =
+        tx.add_event(user, {.kind = store::EventKind::message, .chat_id = m.chat_id, .seq = m.seq},
+                     tail, now_ms, ref);
+    if (offsets) offsets->push_back(offset);
   }
   tx.commit_seq(m.chat_id, m.seq);
   return json;

@@ -14,11 +14,13 @@ namespace chat::core {
 
 // Assigns the next seq and ts of `chat` to `m`, stores it, and appends a
 // `message` event to the stream of every user in `recipients`. Returns the
-// rendered message object.
+// rendered message object. With `offsets`, it gets the offset each recipient's
+// event got (`(*offsets)[i]` for `recipients[i]`).
 std::shared_ptr<const std::string> append_message(Transaction& tx, ChatState& chat,
                                                   store::MessageRecord& m,
                                                   const std::vector<std::string>& recipients,
-                                                  std::int64_t now_ms);
+                                                  std::int64_t now_ms,
+                                                  std::vector<std::uint64_t>* offsets = nullptr);
 
 // Stores the chat object as it is now and sends a `chat` event to `recipients`.
 std::shared_ptr<const std::string> record_chat_version(Transaction& tx, const ChatState& chat,

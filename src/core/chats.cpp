@@ -176,7 +176,7 @@ std::vector<ChatListEntry> Chats::list(const Principal& who) {
   std::vector<ChatListEntry> out;
   out.reserve(items.size());
   for (auto& item : items) {
-    ChatListEntry e{std::move(item.json), std::nullopt, item.read_seq, 0};
+    ChatListEntry e{item.chat_id, std::move(item.json), std::nullopt, item.read_seq, 0};
     if (item.last_seq > 0) e.last_message = seq_.store().get_message(item.chat_id, item.last_seq);
     e.unread = unread_.count(item.chat_id, who.user_id, item.read_seq, item.last_seq);
     out.push_back(std::move(e));

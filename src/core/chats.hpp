@@ -30,6 +30,7 @@ struct ChatView {
 };
 
 struct ChatListEntry {
+  std::string chat_id;
   std::string chat_json;
   std::optional<store::MessageRecord> last_message;
   std::uint64_t read_seq = 0;

@@ -24,9 +24,18 @@ struct MediaConfig {
   std::int64_t unsent_ttl_ms = 24ll * 3600 * 1000;  // uploads never sent are removed after this
 };
 
+// Push notifications (PROTOCOL.md, "Push notifications"); see core/push_outbox.hpp.
+struct PushConfig {
+  std::int64_t delay_ms = 3'000;                 // --push-delay-ms
+  bool previews = true;                          // --push-preview (server-wide)
+  std::int64_t give_up_ms = 24ll * 3600 * 1000;  // a row first due longer ago is dropped
+  std::int64_t first_retry_ms = 1'000;           // doubled per attempt, capped at 1 h
+};
+
 struct CoreConfig {
   Limits limits;
   MediaConfig media;
+  PushConfig push;
   bool dev_mode = false;                 // OTP codes in responses and the log
   std::int64_t otp_ttl_ms = 300'000;     // a code lives 5 minutes
   int otp_max_wrong_tries = 5;           // then the code is dead (429)

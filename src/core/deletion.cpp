@@ -48,6 +48,7 @@ void Deletion::delete_message(const Principal& who, const std::string& chat_id, 
       tx.add_event(user, {.kind = store::EventKind::deleted, .chat_id = chat_id, .seq = seq}, tail,
                    now);
     }
+    push_.on_delete(tx, chat_id, seq, now);
     tx.on_committed([this, key, had_media, done] {
       seq_.read([&](Directory& d) { return d.pending_deletes.erase(key); });
       if (had_media) media_.notify_refs_dropped();

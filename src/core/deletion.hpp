@@ -10,6 +10,8 @@
 // The message's media refs are dropped in the same transaction (the media
 // becomes unreadable through it) and, after the commit, the MediaLibrary's
 // refs-dropped hook runs so a sweep can remove what nothing carries any more.
+// A device that was pushed this message as its chat's newest gets a push
+// `clear` (PushOutbox::on_delete, same transaction).
 #pragma once
 
 #include <functional>
@@ -18,6 +20,7 @@
 #include "base/result.hpp"
 #include "core/media_library.hpp"
 #include "core/principal.hpp"
+#include "core/push_outbox.hpp"
 #include "core/sequencer.hpp"
 
 namespace chat::core {
@@ -26,7 +29,8 @@ class Deletion {
  public:
   static constexpr std::int64_t kSenderWindowMs = 48ll * 3600 * 1000;
 
-  Deletion(Sequencer& seq, MediaLibrary& media) : seq_(seq), media_(media) {}
+  Deletion(Sequencer& seq, MediaLibrary& media, PushOutbox& push)
+      : seq_(seq), media_(media), push_(push) {}
 
   void delete_message(const Principal& who, const std::string& chat_id, std::uint64_t seq,
                       std::function<void(Status)> done);
@@ -34,6 +38,7 @@ class Deletion {
  private:
   Sequencer& seq_;
   MediaLibrary& media_;
+  PushOutbox& push_;
 };
 
 }  // namespace chat::core

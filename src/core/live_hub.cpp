@@ -60,6 +60,15 @@ bool LiveHub::has_listeners(const std::string& user_id) {
   return s.by_user.count(user_id) > 0;
 }
 
+bool LiveHub::device_live(const std::string& user_id, const std::string& device_id) {
+  Shard& s = shard_for(user_id);
+  std::lock_guard lock(s.mutex);
+  auto it = s.by_user.find(user_id);
+  if (it == s.by_user.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const auto& l) { return l->device_id() == device_id; });
+}
+
 void LiveHub::revoke_device(const std::string& user_id, const std::string& device_id) {
   List revoked;
   {

@@ -43,6 +43,8 @@ class LiveHub {
   void publish_ephemeral(const std::string& user_id,
                          const std::shared_ptr<const std::string>& frame);
   bool has_listeners(const std::string& user_id);
+  // A listener of this device exists (a WebSocket session or a waiting long poll).
+  bool device_live(const std::string& user_id, const std::string& device_id);
   void revoke_device(const std::string& user_id, const std::string& device_id);
 
   std::size_t listeners() const { return listeners_.load(std::memory_order_relaxed); }

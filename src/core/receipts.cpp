@@ -67,7 +67,7 @@ std::vector<Receipts::Plan> Receipts::plan(const std::string& user_id, ReceiptSt
 }
 
 void Receipts::apply(Transaction& tx, const std::string& user_id, ReceiptStatus status,
-                     const Plan& plan, std::int64_t now_ms) {
+                     const Plan& plan, std::int64_t now_ms, const std::string& device_id) {
   ChatState* chat = tx.directory().chat_for_member(plan.chat_id, user_id);
   if (!chat) return;  // removed meanwhile
   store::MemberRecord& me = *chat->member(user_id);
@@ -88,6 +88,9 @@ void Receipts::apply(Transaction& tx, const std::string& user_id, ReceiptStatus 
     me.delivered_ts = now_ms;
   }
   tx.put(store::PutMember{me});
+  if (status == ReceiptStatus::read) {
+    push_.on_read(tx, user_id, plan.chat_id, plan.up_to, now_ms, device_id);
+  }
 
   std::vector<std::string> recipients;
   for (const auto& s : plan.senders) {
@@ -122,7 +125,7 @@ void Receipts::mark(const Principal& who, const std::string& chat_id, ReceiptSta
   const std::int64_t now = seq_.clock().now_ms();
   seq_.transact([&](Transaction& tx) {
     for (const auto& p : plans)
-      apply(tx, who.user_id, status, p, now);
+      apply(tx, who.user_id, status, p, now, who.device_id);
     tx.on_committed([done] { done(ok_status()); });
   });
 }

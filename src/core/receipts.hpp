@@ -22,6 +22,7 @@
 
 #include "base/result.hpp"
 #include "core/principal.hpp"
+#include "core/push_outbox.hpp"
 #include "core/sequencer.hpp"
 
 namespace chat::core {
@@ -36,7 +37,7 @@ struct MemberReceipt {
 
 class Receipts {
  public:
-  explicit Receipts(Sequencer& seq) : seq_(seq) {}
+  Receipts(Sequencer& seq, PushOutbox& push) : seq_(seq), push_(push) {}
 
   // A chat whose messages up to `up_to` a user has delivered (or read).
   struct Target {
@@ -64,9 +65,12 @@ class Receipts {
   };
   std::vector<Plan> plan(const std::string& user_id, ReceiptStatus status,
                          const std::vector<Target>& targets) const;
-  // Moves the mark and appends the receipt events (inside a transaction).
+  // Moves the mark and appends the receipt events (inside a transaction). A
+  // read mark that moves also withdraws push notifications of the chat from
+  // the user's other devices (PushOutbox::on_read); `device_id` is the device
+  // that read, if known.
   void apply(Transaction& tx, const std::string& user_id, ReceiptStatus status, const Plan& plan,
-             std::int64_t now_ms);
+             std::int64_t now_ms, const std::string& device_id = {});
 
   // GET /v1/chats/{id}/messages/{seq}/receipts: the other members' marks.
   Result<std::vector<MemberReceipt>> of_message(const Principal& who, const std::string& chat_id,
@@ -74,6 +78,7 @@ class Receipts {
 
  private:
   Sequencer& seq_;
+  PushOutbox& push_;
 };
 
 }  // namespace chat::core

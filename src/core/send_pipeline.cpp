@@ -85,8 +85,11 @@ void SendPipeline::send(const Principal& who, const proto::SendRequest& req, Don
     m.reply_to = req.reply_to;
     m.media = std::move(*media);
     m.client_msg_id = req.client_msg_id;
-    auto json = append_message(tx, *chat, m, member_ids(*chat), now);
+    const std::vector<std::string> recipients = member_ids(*chat);
+    std::vector<std::uint64_t> offsets;
+    auto json = append_message(tx, *chat, m, recipients, now, &offsets);
     if (!m.media.empty()) media_.record_send(tx, m);
+    push_.on_message(tx, m, recipients, offsets, now);
     in_flight_[key];
     tx.on_committed([this, key, m = std::move(m), json, done = std::move(done)]() mutable {
       std::vector<Done> retries;

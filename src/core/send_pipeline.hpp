@@ -25,6 +25,7 @@
 #include "core/config.hpp"
 #include "core/media_library.hpp"
 #include "core/principal.hpp"
+#include "core/push_outbox.hpp"
 #include "core/sequencer.hpp"
 #include "proto/requests.hpp"
 
@@ -43,8 +44,8 @@ class SendPipeline {
  public:
   using Done = std::function<void(Result<SendOutcome>)>;
 
-  SendPipeline(Sequencer& seq, const CoreConfig& config, MediaLibrary& media)
-      : seq_(seq), config_(config), media_(media) {}
+  SendPipeline(Sequencer& seq, const CoreConfig& config, MediaLibrary& media, PushOutbox& push)
+      : seq_(seq), config_(config), media_(media), push_(push) {}
 
   // `done` runs once: on the writer thread after the commit, or on the
   // calling thread for an error or an already-stored duplicate.
@@ -56,6 +57,7 @@ class SendPipeline {
   Sequencer& seq_;
   const CoreConfig& config_;
   MediaLibrary& media_;
+  PushOutbox& push_;
   // (sender, chat, client_msg_id) of sends not yet committed -> the waiters of
   // their retries. Touched only under the sequencer lock.
   std::unordered_map<std::string, std::vector<Done>> in_flight_;

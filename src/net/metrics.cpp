@@ -26,6 +26,11 @@ void Metrics::observe_delivery_ms(std::int64_t ms) {
   latency_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::count_push(push::TargetKind kind, std::string_view result) {
+  std::lock_guard lock(push_mutex_);
+  ++pushes_[{std::string(push::kind_name(kind)), std::string(result)}];
+}
+
 std::string Metrics::render(core::ChatCore& core) const {
   auto get = [](const auto& a) {
     return static_cast<std::uint64_t>(a.load(std::memory_order_relaxed));
@@ -58,6 +63,29 @@ std::string Metrics::render(core::ChatCore& core) const {
   line(out, "chatd_media_thumbnails_total", "counter", "Thumbnails made.", get(media_thumbnails));
   line(out, "chatd_media_blobs_removed_total", "counter", "Blob files removed by the media sweep.",
        get(media_blobs_removed));
+  out.append("# HELP chatd_pushes_total Push attempts by target kind and result.\n");
+  out.append("# TYPE chatd_pushes_total counter\n");
+  {
+    std::lock_guard lock(push_mutex_);
+    for (const auto& [key, n] : pushes_) {
+      out.append("chatd_pushes_total{kind=\"")
+          .append(key.first)
+          .append("\",result=\"")
+          .append(key.second)
+          .append("\"} ")
+          .append(std::to_string(n))
+          .append("\n");
+    }
+  }
+  line(out, "chatd_push_outbox_depth", "gauge", "Push outbox rows (due or waiting).",
+       core.push().outbox_depth());
+  {
+    const auto oldest = core.push().oldest_due_ms();
+    const std::int64_t now = core.sequencer().clock().now_ms();
+    line(out, "chatd_push_oldest_due_age_ms", "gauge",
+         "How long the oldest due push row has been due (0: none overdue).",
+         oldest && *oldest < now ? static_cast<std::uint64_t>(now - *oldest) : 0);
+  }
   // Bytes malloc has handed out and not had back (RSS also counts what glibc
   // keeps cached after frees): what chat-bench divides by connections.
   line(out, "chatd_heap_in_use_bytes", "gauge", "Heap bytes in use (glibc mallinfo2).",

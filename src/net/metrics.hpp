@@ -7,9 +7,14 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "base/error.hpp"
+#include "push/push_types.hpp"
 
 namespace chat::core {
 class ChatCore;
@@ -40,12 +45,19 @@ class Metrics {
   void count_error(ErrorCode code) {
     errors_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
   }
+  // A push attempt's outcome by target kind ("webhook", ...) and result
+  // ("sent", "gone", "retry_503", "blocked", ...). Not a hot path: a map
+  // under a mutex keeps the label set open.
+  void count_push(push::TargetKind kind, std::string_view result);
+
   // Time from the server ordering an event to its frame being written.
   void observe_delivery_ms(std::int64_t ms);
 
   std::string render(core::ChatCore& core) const;
 
  private:
+  mutable std::mutex push_mutex_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> pushes_;
   std::array<std::atomic<std::uint64_t>, 10> errors_{};  // one per ErrorCode
   std::array<std::atomic<std::uint64_t>, kLatencyBucketsMs.size() + 1> latency_buckets_{};
   std::atomic<std::uint64_t> latency_sum_ms_{0};

@@ -24,13 +24,17 @@ HttpResponse no_content() {
   return HttpResponse{204, {}, {}, {}};
 }
 
-std::string profile_json(const core::Profile& p) {
+// `push`: the device's push target kind, never the target itself (it holds secrets).
+std::string profile_json(const core::Profile& p, const core::PushOutbox& push) {
   json::array devices;
   for (const auto& d : p.devices) {
-    devices.push_back(json::object{{"device_id", d.device_id},
-                                   {"name", d.name},
-                                   {"created_ts", d.created_ts},
-                                   {"last_active_ts", d.last_active_ts}});
+    const auto kind = push.target_kind(d.user_id, d.device_id);
+    devices.push_back(json::object{
+        {"device_id", d.device_id},
+        {"name", d.name},
+        {"created_ts", d.created_ts},
+        {"last_active_ts", d.last_active_ts},
+        {"push", kind ? json::value(json::object{{"kind", *kind}}) : json::value(nullptr)}});
   }
   return json::serialize(json::object{{"user_id", p.user.user_id},
                                       {"phone", p.user.phone},
@@ -57,6 +61,13 @@ std::optional<std::uint64_t> path_seq(const std::string& s) {
     return std::nullopt;
   }
   return n;
+}
+
+// A user's settings of one chat (PATCH /v1/chats/{id}/settings; GET /v1/chats).
+std::string settings_json(const core::ChatSettings& s) {
+  return json::serialize(json::object{
+      {"muted_until", s.muted_until ? json::value(*s.muted_until) : json::value(nullptr)},
+      {"preview", s.preview}});
 }
 
 // Completes `c` with the chat object: 201 for a new chat, else 200.
@@ -92,6 +103,10 @@ const std::vector<RestApi::Route>& RestApi::routes() {
       {"GET", "/v1/chats/{}/messages/{}/receipts", true, &RestApi::receipts},
       {"GET", "/v1/presence", true, &RestApi::presence},
       {"GET", "/v1/media/{}/url", true, &RestApi::media_urls},
+      {"GET", "/v1/push/vapid", false, &RestApi::vapid_key},
+      {"PUT", "/v1/devices/{}/push", true, &RestApi::put_push_target},
+      {"DELETE", "/v1/devices/{}/push", true, &RestApi::delete_push_target},
+      {"PATCH", "/v1/chats/{}/settings", true, &RestApi::chat_settings},
       {"GET", "/v1/events", true, &RestApi::poll_events},
       {"POST", "/v1/events/ack", true, &RestApi::ack_events},
       {"GET", "/healthz", false, &RestApi::healthz},
@@ -195,7 +210,7 @@ void RestApi::logout(RestCall& c) {
 void RestApi::get_me(RestCall& c) {
   auto p = core_.accounts().profile(c.who);
   if (!p) return fail(c, p.error());
-  c.respond(json_response(200, profile_json(*p)));
+  c.respond(json_response(200, profile_json(*p, core_.push())));
 }
 
 void RestApi::patch_me(RestCall& c) {
@@ -205,7 +220,7 @@ void RestApi::patch_me(RestCall& c) {
       c.who, *req, [this, respond = c.respond](Result<core::Profile> p) {
         if (!p) return respond(error(p.error()));
         core_.presence().privacy_changed(p->user.user_id, p->user.last_seen_privacy);
-        respond(json_response(200, profile_json(*p)));
+        respond(json_response(200, profile_json(*p, core_.push())));
       });
 }
 
@@ -248,6 +263,8 @@ void RestApi::list_chats(RestCall& c) {
     body += ",\"read_seq\":" + std::to_string(entry.read_seq);
     body += ",\"last_message\":";
     body += entry.last_message ? proto::message_json(*entry.last_message) : "null";
+    body += ",\"settings\":";
+    body += settings_json(core_.push().chat_settings(c.who.user_id, entry.chat_id));
     body += '}';
   }
   body += "]}";
@@ -410,6 +427,62 @@ void RestApi::media_urls(RestCall& c) {
   auto urls = media_.signed_urls(c.who, c.params[0]);
   if (!urls) return fail(c, urls.error());
   c.respond(json_response(200, std::move(*urls)));
+}
+
+// ---- Push -------------------------------------------------------------------
+
+void RestApi::vapid_key(RestCall& c) {
+  c.respond(
+      json_response(200, json::serialize(json::object{{"public_key", push_.vapid_public_key()}})));
+}
+
+void RestApi::put_push_target(RestCall& c) {
+  auto target = push_.parse_target(c.req.body);
+  if (!target) return fail(c, target.error());
+  core_.push().set_target(c.who, c.params[0], std::move(target->first), std::move(target->second),
+                          [this, respond = c.respond](Status s) {
+                            if (!s) return respond(error(s.error()));
+                            respond(no_content());
+                          });
+}
+
+void RestApi::delete_push_target(RestCall& c) {
+  core_.push().delete_target(c.who, c.params[0], [this, respond = c.respond](Status s) {
+    if (!s) return respond(error(s.error()));
+    respond(no_content());
+  });
+}
+
+// PATCH /v1/chats/{id}/settings {"muted_until"?: ms|null, "preview"?: bool}:
+// fields left out keep their value.
+void RestApi::chat_settings(RestCall& c) {
+  boost::system::error_code ec;
+  json::value body = json::parse(c.req.body, ec);
+  if (ec || !body.is_object()) return fail(c, bad_request("body must be a JSON object"));
+  core::ChatSettings s = core_.push().chat_settings(c.who.user_id, c.params[0]);
+  for (const auto& [key, value] : body.as_object()) {
+    if (key == "muted_until") {
+      if (value.is_null()) {
+        s.muted_until.reset();
+      } else if (value.is_int64() && value.as_int64() >= 0) {
+        s.muted_until = value.as_int64();
+      } else if (value.is_uint64() && value.as_uint64() <= proto::kMaxSeq) {
+        s.muted_until = static_cast<std::int64_t>(value.as_uint64());
+      } else {
+        return fail(c, bad_request("muted_until must be a time in ms or null"));
+      }
+    } else if (key == "preview") {
+      if (!value.is_bool()) return fail(c, bad_request("preview must be true or false"));
+      s.preview = value.as_bool();
+    } else {
+      return fail(c, bad_request("unknown field '" + std::string(key) + "'"));
+    }
+  }
+  core_.push().set_chat_settings(c.who, c.params[0], s,
+                                 [this, respond = c.respond](Result<core::ChatSettings> r) {
+                                   if (!r) return respond(error(r.error()));
+                                   respond(json_response(200, settings_json(*r)));
+                                 });
 }
 
 // ---- Operations -------------------------------------------------------------

@@ -18,6 +18,7 @@
 #include "net/http_types.hpp"
 #include "net/media_service.hpp"
 #include "net/metrics.hpp"
+#include "net/push_service.hpp"
 #include "net/static_files.hpp"
 
 namespace chat::net {
@@ -32,8 +33,9 @@ struct RestCall {
 
 class RestApi {
  public:
-  RestApi(core::ChatCore& core, Metrics& metrics, const StaticFiles& web, MediaService& media)
-      : core_(core), metrics_(metrics), web_(web), media_(media) {}
+  RestApi(core::ChatCore& core, Metrics& metrics, const StaticFiles& web, MediaService& media,
+          PushService& push)
+      : core_(core), metrics_(metrics), web_(web), media_(media), push_(push) {}
 
   void handle(HttpRequest req, boost::asio::io_context& io, Respond respond);
 
@@ -78,6 +80,11 @@ class RestApi {
   void presence(RestCall& c);
   // Media (uploads and downloads stream in http_session; this is the JSON part).
   void media_urls(RestCall& c);
+  // Push.
+  void vapid_key(RestCall& c);
+  void put_push_target(RestCall& c);
+  void delete_push_target(RestCall& c);
+  void chat_settings(RestCall& c);
   // Events (long poll).
   void poll_events(RestCall& c);
   void ack_events(RestCall& c);
@@ -93,6 +100,7 @@ class RestApi {
   Metrics& metrics_;
   const StaticFiles& web_;
   MediaService& media_;
+  PushService& push_;
 };
 
 }  // namespace chat::net

@@ -21,7 +21,8 @@ struct PutPhone {
 struct PutDevice {
   DeviceRecord device;
 };
-// Removes the device, its token index entry and its cursor.
+// Removes the device, its token index entry and its cursor (and its push
+// target and pushed rows: see below).
 struct DeleteDevice {
   std::string user_id;
   std::string device_id;
@@ -86,9 +87,44 @@ struct DeleteMediaCandidate {
   std::string media_id;
 };
 
+// Push notifications (see records.hpp).
+struct PutPushTarget {
+  PushTargetRecord target;
+};
+struct DeletePushTarget {
+  std::string user_id;
+  std::string device_id;
+};
+struct PutChatSettings {
+  ChatSettingsRecord settings;
+};
+struct DeleteChatSettings {
+  std::string user_id;
+  std::string chat_id;
+};
+// Puts (inserts or overwrites) the row at its key; fields other than the key
+// are the value.
+struct PutPushOutbox {
+  PushOutboxRecord row;
+};
+// Deletes the row with the key of `row` (due_ms, user, device, chat, type).
+struct DeletePushOutbox {
+  PushOutboxRecord row;
+};
+struct PutPushed {
+  PushedRecord pushed;
+};
+struct DeletePushed {
+  std::string user_id;
+  std::string device_id;
+  std::string chat_id;
+};
+
 using Mutation =
     std::variant<PutUser, PutPhone, PutDevice, DeleteDevice, PutCursor, PutChat, PutMember,
                  DeleteMember, PutDirect, PutMessage, PutEvent, PutChatVersion, PutLastSeen,
-                 PutMedia, DeleteMedia, PutMediaRef, DeleteMediaRef, DeleteMediaCandidate>;
+                 PutMedia, DeleteMedia, PutMediaRef, DeleteMediaRef, DeleteMediaCandidate,
+                 PutPushTarget, DeletePushTarget, PutChatSettings, DeleteChatSettings,
+                 PutPushOutbox, DeletePushOutbox, PutPushed, DeletePushed>;
 
 }  // namespace chat::store

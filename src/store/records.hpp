@@ -139,4 +139,56 @@ struct ChatVersionRecord {
   std::string json;
 };
 
+// Push notifications (PROTOCOL.md, "Push notifications"; core/push_outbox.hpp).
+// A device's push target: the validated target as JSON (push/'s storage form)
+// and its kind ("webhook", "webpush", "fcm", "apns").
+struct PushTargetRecord {
+  std::string user_id;
+  std::string device_id;
+  std::string target_json;
+  std::string kind;
+};
+
+// One user's settings for one chat (absent row: the defaults).
+struct ChatSettingsRecord {
+  std::string user_id;
+  std::string chat_id;
+  std::optional<std::int64_t> muted_until;  // ms; no message pushes until then
+  bool preview = true;
+};
+
+enum class PushType : std::uint8_t { message = 0, clear = 1 };
+
+// One row of the push outbox, keyed (due_ms, user, device, chat, type): at
+// most one message row and one clear row per (device, chat) are pending (a row
+// handed out to the sender may briefly have a successor).
+struct PushOutboxRecord {
+  std::int64_t due_ms = 0;
+  std::string user_id;
+  std::string device_id;
+  std::string chat_id;
+  PushType type = PushType::message;
+  // message: the first seq the row covers (the push names the newest message
+  // from someone else at or after it); clear: up_to_seq.
+  std::uint64_t seq = 0;
+  // message: the offset of the newest message event the row covers in the
+  // user's stream (a device whose cursor reached it gets no push).
+  std::uint64_t offset = 0;
+  int attempts = 0;
+  std::int64_t first_due_ms = 0;
+
+  bool operator==(const PushOutboxRecord&) const = default;
+};
+
+// The newest message seq pushed to a device for a chat and not withdrawn yet
+// (so a later read or delete can send a clear).
+struct PushedRecord {
+  std::string user_id;
+  std::string device_id;
+  std::string chat_id;
+  std::uint64_t seq = 0;
+
+  bool operator==(const PushedRecord&) const = default;
+};
+
 }  // namespace chat::store

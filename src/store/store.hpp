@@ -97,6 +97,17 @@ class Store {
   // Media ids whose last ref was dropped since the sweep last looked.
   virtual std::vector<std::string> media_candidates(std::size_t limit) const = 0;
 
+  // Push notifications (see records.hpp).
+  virtual std::optional<ChatSettingsRecord> get_chat_settings(const std::string& user_id,
+                                                              const std::string& chat_id) const = 0;
+  // Outbox rows due at or before `due_ms`, in due order, at most `limit`.
+  virtual std::vector<PushOutboxRecord> push_outbox_due(std::int64_t due_ms,
+                                                        std::size_t limit) const = 0;
+  // Start-up scans: every target, every outbox row (in due order), every pushed row.
+  virtual void for_each_push_target(const std::function<void(PushTargetRecord&&)>& fn) const = 0;
+  virtual void for_each_push_outbox(const std::function<void(PushOutboxRecord&&)>& fn) const = 0;
+  virtual void for_each_pushed(const std::function<void(PushedRecord&&)>& fn) const = 0;
+
   // Start-up scans.
   virtual void for_each_chat(const std::function<void(ChatSnapshot&&)>& fn) const = 0;
   // Every user with at least one event, and the offset of its last event.

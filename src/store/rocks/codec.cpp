@@ -201,4 +201,41 @@ void decode(std::string_view v, EventRecord& r) {
   r.ts = i64(o, "ts");
 }
 
+std::string encode(const PushTargetRecord& r) {
+  return serialize({{"k", r.kind}, {"t", r.target_json}});
+}
+void decode(std::string_view v, PushTargetRecord& r) {
+  auto o = parse_object(v);
+  r.kind = str(o, "k");
+  r.target_json = str(o, "t");
+}
+
+std::string encode(const ChatSettingsRecord& r) {
+  json::object o;
+  if (r.muted_until) o["m"] = *r.muted_until;
+  if (!r.preview) o["p"] = false;
+  return json::serialize(o);
+}
+void decode(std::string_view v, ChatSettingsRecord& r) {
+  auto o = parse_object(v);
+  r.muted_until.reset();
+  if (o.contains("m")) r.muted_until = i64(o, "m");
+  auto it = o.find("p");
+  r.preview = !(it != o.end() && it->value().is_bool() && !it->value().get_bool());
+}
+
+std::string encode(const PushOutboxRecord& r) {
+  json::object o{{"s", r.seq}, {"f", r.first_due_ms}};
+  if (r.offset) o["o"] = r.offset;
+  if (r.attempts) o["a"] = r.attempts;
+  return json::serialize(o);
+}
+void decode(std::string_view v, PushOutboxRecord& r) {
+  auto o = parse_object(v);
+  r.seq = static_cast<std::uint64_t>(i64(o, "s"));
+  r.offset = static_cast<std::uint64_t>(i64(o, "o"));
+  r.attempts = static_cast<int>(i64(o, "a"));
+  r.first_due_ms = i64(o, "f");
+}
+
 }  // namespace chat::store::rocks

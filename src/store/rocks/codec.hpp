@@ -17,6 +17,9 @@ std::string encode(const MemberRecord& r);
 std::string encode(const MessageRecord& r);
 std::string encode(const EventRecord& r);
 std::string encode(const MediaRecord& r);  // all but item.media_id (the key)
+std::string encode(const PushTargetRecord& r);
+std::string encode(const ChatSettingsRecord& r);
+std::string encode(const PushOutboxRecord& r);  // seq, offset, attempts, first_due (type: key)
 
 // Decoders fill the fields that are not part of the key; they throw
 // StoreError on a corrupt value.
@@ -27,5 +30,8 @@ void decode(std::string_view v, MemberRecord& r);
 void decode(std::string_view v, MessageRecord& r);
 void decode(std::string_view v, EventRecord& r);
 void decode(std::string_view v, MediaRecord& r);
+void decode(std::string_view v, PushTargetRecord& r);
+void decode(std::string_view v, ChatSettingsRecord& r);
+void decode(std::string_view v, PushOutboxRecord& r);
 
 }  // namespace chat::store::rocks

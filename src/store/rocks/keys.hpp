@@ -22,6 +22,11 @@
 //   media_unsent    be64(created_ts) media_id             (empty; while !sent)
 //   media_refs      media_id 00 chat_id 00 be64(seq)      (empty; live messages)
 //   media_gc        media_id                              (empty; a ref was dropped)
+//   push_targets    user_id 00 device_id                  PushTargetRecord (kind, target JSON)
+//   chat_settings   user_id 00 chat_id                    ChatSettingsRecord (muted_until, preview)
+//   push_outbox     be64(due_ms) user_id 00 device_id     PushOutboxRecord (message | clear,
+//                     00 chat_id 00 type ('m' | 'c')        seq, offset, attempts, first_due)
+//   push_pushed     user_id 00 device_id 00 chat_id       be64 seq (pushed, not withdrawn)
 //
 //   e.g. messages key of ("c5f0...", seq 42):
 //   +-----------------+----+-------------------------+
@@ -90,6 +95,18 @@ inline std::string media_ref_key(std::string_view media_id, std::string_view cha
   std::string k = key2(media_id, chat_id);
   k.push_back('\0');
   append_be64(k, seq);
+  return k;
+}
+
+// push_outbox: be64 is fixed-width (byte order == due order), then the rest.
+inline std::string push_outbox_key(std::int64_t due_ms, std::string_view user_id,
+                                   std::string_view device_id, std::string_view chat_id,
+                                   char type) {
+  std::string k;
+  append_be64(k, static_cast<std::uint64_t>(due_ms));
+  k.append(key3(user_id, device_id, chat_id));
+  k.push_back('\0');
+  k.push_back(type);
   return k;
 }
 

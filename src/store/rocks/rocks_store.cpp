@@ -42,12 +42,17 @@ enum Cf : std::size_t {
   kMediaUnsent,
   kMediaRefs,
   kMediaGc,
+  kPushTargets,
+  kChatSettings,
+  kPushOutbox,
+  kPushPushed,
   kCfCount
 };
 constexpr std::array<const char*, kCfCount> kCfNames = {
-    "users",     "phones", "devices",     "tokens",       "cursors",    "chats",
-    "members",   "direct", "messages",    "idem",         "events",     "chat_versions",
-    "last_seen", "media",  "media_blobs", "media_unsent", "media_refs", "media_gc"};
+    "users",        "phones",        "devices",     "tokens",       "cursors",    "chats",
+    "members",      "direct",        "messages",    "idem",         "events",     "chat_versions",
+    "last_seen",    "media",         "media_blobs", "media_unsent", "media_refs", "media_gc",
+    "push_targets", "chat_settings", "push_outbox", "push_pushed"};
 
 void check(const rocksdb::Status& s) {
   if (!s.ok()) throw StoreError(s.ToString());
@@ -317,6 +322,67 @@ class RocksStore final : public Store {
     return out;
   }
 
+  std::optional<ChatSettingsRecord> get_chat_settings(const std::string& user_id,
+                                                      const std::string& chat_id) const override {
+    std::string v;
+    if (!get(kChatSettings, key2(user_id, chat_id), v)) return std::nullopt;
+    ChatSettingsRecord r;
+    r.user_id = user_id;
+    r.chat_id = chat_id;
+    rocks::decode(v, r);
+    return r;
+  }
+
+  std::vector<PushOutboxRecord> push_outbox_due(std::int64_t due_ms,
+                                                std::size_t limit) const override {
+    std::vector<PushOutboxRecord> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kPushOutbox]));
+    for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
+      auto r = outbox_from(it->key().ToStringView(), it->value().ToStringView());
+      if (!r) continue;
+      if (r->due_ms > due_ms) break;
+      out.push_back(std::move(*r));
+    }
+    check(it->status());
+    return out;
+  }
+
+  void for_each_push_target(const std::function<void(PushTargetRecord&&)>& fn) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kPushTargets]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto key = it->key().ToStringView();
+      PushTargetRecord r;
+      r.user_id = std::string(rocks::first_part(key));
+      r.device_id = std::string(rocks::second_part(key));
+      rocks::decode(it->value().ToStringView(), r);
+      fn(std::move(r));
+    }
+    check(it->status());
+  }
+
+  void for_each_push_outbox(const std::function<void(PushOutboxRecord&&)>& fn) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kPushOutbox]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (auto r = outbox_from(it->key().ToStringView(), it->value().ToStringView())) {
+        fn(std::move(*r));
+      }
+    }
+    check(it->status());
+  }
+
+  void for_each_pushed(const std::function<void(PushedRecord&&)>& fn) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kPushPushed]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto key = it->key().ToStringView();
+      const auto v = it->value().ToStringView();
+      auto parts = split3(key);
+      if (!parts || v.size() != 8) continue;
+      fn(PushedRecord{std::string((*parts)[0]), std::string((*parts)[1]), std::string((*parts)[2]),
+                      read_be64(v)});
+    }
+    check(it->status());
+  }
+
   void for_each_chat(const std::function<void(ChatSnapshot&&)>& fn) const override {
     std::unique_ptr<rocksdb::Iterator> chats(db_->NewIterator({}, cf_[kChats]));
     std::unique_ptr<rocksdb::Iterator> members(db_->NewIterator({}, cf_[kMembers]));
@@ -406,6 +472,39 @@ class RocksStore final : public Store {
     return r;
   }
 
+  // "a 00 b 00 c" -> {a, b, c}; null if there are not exactly three parts.
+  static std::optional<std::array<std::string_view, 3>> split3(std::string_view key) {
+    const auto p1 = key.find('\0');
+    if (p1 == std::string_view::npos) return std::nullopt;
+    const auto p2 = key.find('\0', p1 + 1);
+    if (p2 == std::string_view::npos || key.find('\0', p2 + 1) != std::string_view::npos) {
+      return std::nullopt;
+    }
+    return std::array<std::string_view, 3>{key.substr(0, p1), key.substr(p1 + 1, p2 - p1 - 1),
+                                           key.substr(p2 + 1)};
+  }
+
+  // be64(due) user 00 device 00 chat 00 type; null for a malformed key.
+  static std::optional<PushOutboxRecord> outbox_from(std::string_view key, std::string_view value) {
+    if (key.size() < 8 + 2 || key[key.size() - 2] != '\0') return std::nullopt;
+    const char type = key.back();
+    if (type != 'm' && type != 'c') return std::nullopt;
+    auto parts = split3(key.substr(8, key.size() - 8 - 2));
+    if (!parts) return std::nullopt;
+    PushOutboxRecord r;
+    r.due_ms = static_cast<std::int64_t>(read_be64(key));
+    r.user_id = std::string((*parts)[0]);
+    r.device_id = std::string((*parts)[1]);
+    r.chat_id = std::string((*parts)[2]);
+    r.type = type == 'c' ? PushType::clear : PushType::message;
+    rocks::decode(value, r);
+    return r;
+  }
+  static std::string outbox_key(const PushOutboxRecord& r) {
+    return rocks::push_outbox_key(r.due_ms, r.user_id, r.device_id, r.chat_id,
+                                  r.type == PushType::clear ? 'c' : 'm');
+  }
+
   void put(rocksdb::WriteBatch& wb, Cf cf, const std::string& k, const std::string& v) {
     check(wb.Put(cf_[cf], k, v));
   }
@@ -424,6 +523,13 @@ class RocksStore final : public Store {
     del(wb, kDevices, key2(op.user_id, op.device_id));
     del(wb, kCursors, key2(op.user_id, op.device_id));
     del(wb, kTokens, op.token_hash);
+    del(wb, kPushTargets, key2(op.user_id, op.device_id));
+    // Every pushed row of the device: [user 00 device 00, user 00 device 01).
+    std::string from = key2(op.user_id, op.device_id);
+    from.push_back('\0');
+    std::string to = from;
+    to.back() = '\1';
+    check(wb.DeleteRange(cf_[kPushPushed], from, to));
   }
   void add(rocksdb::WriteBatch& wb, const PutCursor& op) {
     put(wb, kCursors, key2(op.cursor.user_id, op.cursor.device_id), be64(op.cursor.offset));
@@ -482,6 +588,33 @@ class RocksStore final : public Store {
   }
   void add(rocksdb::WriteBatch& wb, const DeleteMediaCandidate& op) {
     del(wb, kMediaGc, op.media_id);
+  }
+
+  void add(rocksdb::WriteBatch& wb, const PutPushTarget& op) {
+    put(wb, kPushTargets, key2(op.target.user_id, op.target.device_id), rocks::encode(op.target));
+  }
+  void add(rocksdb::WriteBatch& wb, const DeletePushTarget& op) {
+    del(wb, kPushTargets, key2(op.user_id, op.device_id));
+  }
+  void add(rocksdb::WriteBatch& wb, const PutChatSettings& op) {
+    put(wb, kChatSettings, key2(op.settings.user_id, op.settings.chat_id),
+        rocks::encode(op.settings));
+  }
+  void add(rocksdb::WriteBatch& wb, const DeleteChatSettings& op) {
+    del(wb, kChatSettings, key2(op.user_id, op.chat_id));
+  }
+  void add(rocksdb::WriteBatch& wb, const PutPushOutbox& op) {
+    put(wb, kPushOutbox, outbox_key(op.row), rocks::encode(op.row));
+  }
+  void add(rocksdb::WriteBatch& wb, const DeletePushOutbox& op) {
+    del(wb, kPushOutbox, outbox_key(op.row));
+  }
+  void add(rocksdb::WriteBatch& wb, const PutPushed& op) {
+    const auto& p = op.pushed;
+    put(wb, kPushPushed, key3(p.user_id, p.device_id, p.chat_id), be64(p.seq));
+  }
+  void add(rocksdb::WriteBatch& wb, const DeletePushed& op) {
+    del(wb, kPushPushed, key3(op.user_id, op.device_id, op.chat_id));
   }
 
   std::unique_ptr<rocksdb::DB> db_;
