@@ -109,4 +109,8 @@ export const api = {
   uploadMedia: (file, filename, onProgress) =>
     upload(`/v1/media${filename ? `?filename=${enc(filename)}` : ''}`, file, file.type, onProgress),
   mediaUrl: (mediaId) => request('GET', `/v1/media/${enc(mediaId)}/url`),
+  chatSettings: (chatId, fields) => request('PATCH', `/v1/chats/${enc(chatId)}/settings`, fields),
+  vapidKey: () => request('GET', '/v1/push/vapid'),
+  setPushTarget: (deviceId, target) => request('PUT', `/v1/devices/${enc(deviceId)}/push`, target),
+  deletePushTarget: (deviceId) => request('DELETE', `/v1/devices/${enc(deviceId)}/push`),
 };

@@ -3,11 +3,13 @@
 //   #/chat/<id>       a conversation        #/chat/<id>/info  its info page
 //   #/new             a direct chat         #/new-group       a new group
 //   #/settings        settings
+// A notification click opens `/#/chat/<id>` (or asks an open page to go there).
 
 import { h, replace } from './dom.js';
 import { session } from './persist.js';
 import { store } from './store.js';
 import { sync } from './sync.js';
+import { push } from './push.js';
 import { mountSignIn, mountNameStep } from './views/signin.js';
 import { mountChatList } from './views/chatlist.js';
 import { mountConversation } from './views/conversation.js';
@@ -62,6 +64,14 @@ function route() {
   main.layout.classList.toggle('pane-open', r.name !== 'home');
   main.layout.dataset.route = r.name;
   main.list.update();
+  if (r.name === 'chat') push.chatShown(r.chatId);
+}
+
+// The conversation on screen (for the service worker: no notification for it).
+function currentChat() {
+  if (!main) return null;
+  const r = parseRoute();
+  return r.name === 'chat' ? r.chatId : null;
 }
 
 function showMain() {
@@ -86,6 +96,7 @@ async function onSignedIn(r) {
   const s = { token: r.token, user_id: r.user_id, device_id: r.device_id };
   session.set(s);
   await sync.start(s);
+  push.start();
   if (!store.me || !store.me.name) {
     mountNameStep(root, {
       onDone: async (name) => {
@@ -142,6 +153,7 @@ function renderTitle() {
   let unread = 0;
   for (const c of store.chats.values()) unread += c.unread || 0;
   document.title = unread ? `(${unread}) chatd` : 'chatd';
+  if (store.chatsLoaded) push.badge(unread);
 }
 
 store.subscribe(() => {
@@ -154,6 +166,7 @@ store.subscribe(() => {
 });
 
 sync.onSignedOut = () => {
+  push.forget();
   history.replaceState(null, '', location.pathname);
   showSignIn();
 };
@@ -168,9 +181,10 @@ for (const type of ['dragover', 'drop']) {
 
 // ---- boot -------------------------------------------------------------------
 
+push.init({ store, currentChat });
 const saved = session.get();
 if (saved) {
-  sync.start(saved);
+  sync.start(saved).then(() => push.start());
   showMain();
 } else {
   showSignIn();

@@ -184,6 +184,16 @@ export class Store {
     return next;
   }
 
+  // My notification settings for a chat ({muted_until, preview}, from
+  // PATCH .../settings; GET /v1/chats carries them as `settings`).
+  setChatSettings(chatId, settings) {
+    const chat = this.chats.get(chatId);
+    if (!chat) return;
+    chat.settings = { ...chat.settings, ...settings };
+    this.persistSoon();
+    this.changed();
+  }
+
   // Chats, most recent activity first.
   sortedChats() {
     const when = (c) => (c.last_message ? c.last_message.ts : c.created_ts || 0);

@@ -232,6 +232,12 @@ class Sync {
     store.setMe(await api.updateMe(fields));
   }
 
+  // {muted_until?, preview?} for one chat (push notifications).
+  async updateChatSettings(chatId, fields) {
+    const r = await api.chatSettings(chatId, fields);
+    store.setChatSettings(chatId, r && typeof r === 'object' ? r : fields);
+  }
+
   // ---- history and reading -----------------------------------------------------
 
   async openChat(chatId) {

@@ -1,8 +1,10 @@
 // Chat info: for groups the title (admins rename), the members with roles,
 // add by phone number and remove (admins), leave; for direct chats the peer.
+// For both: my notification settings for the chat (mute, message preview).
 
 import { h, replace, reconcile } from '../dom.js';
-import { presenceText } from '../format.js';
+import { clock, day, presenceText } from '../format.js';
+import { MUTE_CHOICES, muteState, muteUntil, previewOn } from '../push_notify.js';
 import { avatar, iconButton } from './widgets.js';
 
 export function mountChatInfo(root, { store, sync, chatId }) {
@@ -57,6 +59,61 @@ export function mountChatInfo(root, { store, sync, chatId }) {
     } catch (ex) { fail(ex); }
   });
 
+  // Notifications for this chat: PATCH /v1/chats/{id}/settings. While a change
+  // is being saved, store updates do not flip the controls back under the user.
+  const muteSelect = h('select', { id: 'mute-select', testid: 'mute-select', 'aria-describedby': 'mute-status' },
+    ...MUTE_CHOICES.map(([value, label]) => h('option', { value }, label)));
+  const untilOption = h('option', { value: 'until', disabled: true, testid: 'mute-until-option' });
+  const muteStatus = h('p', { id: 'mute-status', class: 'hint', testid: 'mute-status' });
+  const previewSwitch = h('input', { type: 'checkbox', role: 'switch', id: 'preview-switch', class: 'switch', testid: 'preview-switch' });
+  let pendingMute = null;
+  let pendingPreview = null;
+  muteSelect.addEventListener('change', async () => {
+    const choice = muteSelect.value;
+    if (choice === 'until') return;
+    pendingMute = choice;
+    try {
+      await sync.updateChatSettings(chatId, { muted_until: muteUntil(choice) });
+      ok();
+    } catch (ex) { fail(ex); } finally {
+      if (pendingMute === choice) pendingMute = null;
+      update();
+    }
+  });
+  previewSwitch.addEventListener('change', async () => {
+    const on = previewSwitch.checked;
+    pendingPreview = on;
+    try {
+      await sync.updateChatSettings(chatId, { preview: on });
+      ok();
+    } catch (ex) { fail(ex); } finally {
+      if (pendingPreview === on) pendingPreview = null;
+      update();
+    }
+  });
+  const notifSection = h('section', { class: 'chat-notifications', testid: 'chat-notifications', 'aria-labelledby': 'chat-notif-title' },
+    h('h3', { class: 'section-title', id: 'chat-notif-title' }, 'Notifications'),
+    h('div', { class: 'field-row' }, h('label', { for: 'mute-select' }, 'Mute notifications'), muteSelect),
+    muteStatus,
+    h('div', { class: 'switch-row' }, previewSwitch, h('label', { for: 'preview-switch' }, 'Show message preview')),
+    h('p', { class: 'hint' }, 'Push notifications of this chat show the message text, or only “New message”.'));
+
+  function updateNotifications(chat) {
+    const st = muteState(chat.settings);
+    if (pendingMute === null) {
+      if (st.choice === 'until') {
+        untilOption.textContent = `Until ${untilText(st.until)}`;
+        if (untilOption.parentNode !== muteSelect) muteSelect.append(untilOption);
+      } else if (untilOption.parentNode) untilOption.remove();
+      muteSelect.value = st.choice;
+      muteStatus.textContent = st.choice === 'off' ? ''
+        : st.choice === 'always' ? 'Muted: no notifications from this chat.'
+          : `Muted until ${untilText(st.until)}.`;
+      muteStatus.dataset.state = st.choice;
+    }
+    if (pendingPreview === null) previewSwitch.checked = previewOn(chat.settings);
+  }
+
   let initialized = false;
 
   function memberRow(chat, m, admin) {
@@ -87,12 +144,13 @@ export function mountChatInfo(root, { store, sync, chatId }) {
   const card = h('div', { class: 'profile-card' });
   const membersTitle = h('h3', { class: 'section-title' }, 'Members');
   const leaveArea = h('div', { class: 'leave-area' });
-  body.append(card, err, renameForm, membersTitle, membersList, addForm, leaveArea);
+  body.append(card, err, notifSection, renameForm, membersTitle, membersList, addForm, leaveArea);
 
   function update() {
     const chat = store.chats.get(chatId);
     if (!chat) return;
     const group = chat.type === 'group';
+    updateNotifications(chat);
     for (const el of [membersTitle, membersList, leaveArea]) el.hidden = !group;
     if (!group) {
       heading.textContent = 'Contact info';
@@ -126,6 +184,13 @@ export function mountChatInfo(root, { store, sync, chatId }) {
   }
 
   if (!store.chats.has(chatId)) sync.fetchChat(chatId);
+  // A mute "for 8 hours" ends by itself: refresh the text once a minute.
+  const timer = setInterval(update, 60_000);
   update();
-  return { update, unmount() {} };
+  return { update, unmount() { clearInterval(timer); } };
+}
+
+function untilText(ts) {
+  const label = day(ts);
+  return label === 'Today' ? clock(ts) : `${label}, ${clock(ts)}`;
 }

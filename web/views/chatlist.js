@@ -4,6 +4,8 @@
 import { h, reconcile } from '../dom.js';
 import { messageText, shortTime, snippet, systemText } from '../format.js';
 import { avatar, tick, iconButton } from './widgets.js';
+import { icon } from '../icons.js';
+import { muteState } from '../push_notify.js';
 
 function preview(store, chat) {
   const typers = store.typers(chat.chat_id);
@@ -30,7 +32,8 @@ function row(store, chat) {
   const when = chat.last_message ? chat.last_message.ts : chat.created_ts;
   const open = store.openChatId === chat.chat_id;
   const unread = chat.unread || 0;
-  const label = `${title}${unread ? `, ${unread} unread` : ''}${online ? ', online' : ''}`;
+  const muted = muteState(chat.settings).choice !== 'off';
+  const label = `${title}${unread ? `, ${unread} unread` : ''}${online ? ', online' : ''}${muted ? ', muted' : ''}`;
   return h('li', { class: 'chat-row-wrap' },
     h('a', {
       href: `#/chat/${encodeURIComponent(chat.chat_id)}`,
@@ -44,6 +47,7 @@ function row(store, chat) {
     h('span', { class: 'chat-row-main' },
       h('span', { class: 'chat-row-top' },
         h('span', { class: 'chat-title', testid: 'chat-title' }, title),
+        muted ? h('span', { class: 'chat-muted', testid: 'chat-muted', title: 'Muted' }, icon('muted', 'icon')) : null,
         when ? h('time', { class: 'chat-time', datetime: new Date(when).toISOString() }, shortTime(when)) : null),
       h('span', { class: 'chat-row-bottom' },
         h('span', { class: `chat-preview${p.typing ? ' typing' : ''}${p.deleted ? ' deleted' : ''}`, testid: 'chat-preview' },
@@ -77,7 +81,7 @@ export function mountChatList(root, { store, sync }) {
       const p = preview(store, c);
       const peer = store.peerOf(c);
       return JSON.stringify([store.titleOf(c), p, c.unread, store.openChatId === c.chat_id,
-        peer && store.users.get(peer)?.online, c.last_message?.ts, now.getDate()]);
+        peer && store.users.get(peer)?.online, c.last_message?.ts, now.getDate(), muteState(c.settings).choice]);
     }, (c) => row(store, c));
   }
   update();

@@ -1,9 +1,11 @@
-// Settings: display name, who sees my last seen, this account's devices, sign out.
+// Settings: display name, who sees my last seen, push notifications in this
+// browser, this account's devices, sign out.
 
 import { h, replace } from '../dom.js';
 import { api } from '../api.js';
 import { shortTime } from '../format.js';
 import { iconButton } from './widgets.js';
+import { push } from '../push.js';
 
 const PRIVACY = [
   ['everyone', 'Everyone'],
@@ -53,6 +55,13 @@ export function mountSettings(root, { store, sync }) {
   const privacy = h('fieldset', { class: 'privacy', testid: 'privacy-settings' },
     h('legend', {}, 'Who can see my last seen and online status'), ...radios.map((r) => r.el));
 
+  // Notifications: one switch; push.state says what it can do and why not.
+  const pushSwitch = h('input', { type: 'checkbox', role: 'switch', id: 'push-switch', class: 'switch', testid: 'push-switch', 'aria-describedby': 'push-status' });
+  const pushStatus = h('p', { id: 'push-status', class: 'hint push-status', role: 'status', testid: 'push-status' });
+  pushSwitch.addEventListener('change', () => { push.toggle(pushSwitch.checked); });
+  const notifications = h('div', { class: 'switch-row', testid: 'push-settings' },
+    pushSwitch, h('label', { for: 'push-switch' }, 'Notifications for new messages in this browser'));
+
   const phone = h('p', { class: 'muted', testid: 'settings-phone' });
   const devices = h('ul', { class: 'device-list', testid: 'device-list' });
   const signOut = h('button', { type: 'button', class: 'danger', testid: 'sign-out', onclick: () => sync.signOut() }, 'Sign out');
@@ -64,11 +73,17 @@ export function mountSettings(root, { store, sync }) {
     h('div', { class: 'pane-body' },
       h('div', { class: 'stack narrow' },
         phone, nameForm, privacy,
+        h('h3', { class: 'section-title' }, 'Notifications'), notifications, pushStatus,
         h('h3', { class: 'section-title' }, 'Devices signed in'), devices,
         status, signOut))));
 
   let nameShown = null;
   function update() {
+    const ps = push.state;
+    pushSwitch.checked = ps.status === 'working' ? pushSwitch.checked : ps.status === 'on';
+    pushSwitch.disabled = ps.status === 'unsupported' || ps.status === 'denied' || ps.status === 'working';
+    pushStatus.dataset.state = ps.status;
+    pushStatus.textContent = ps.message || (ps.status === 'off' ? 'Off: new messages show only while chatd is open.' : '');
     const me = store.me;
     if (!me) return;
     phone.textContent = me.phone ? `Signed in as ${me.phone}` : '';
@@ -79,10 +94,11 @@ export function mountSettings(root, { store, sync }) {
     const privacyShown = pendingPrivacy || me.last_seen_privacy || 'everyone';
     for (const r of radios) r.input.checked = r.value === privacyShown;
     replace(devices, ...(me.devices || []).map((d) => h('li', {},
-      h('span', {}, d.name || 'Device', d.device_id === me.device_id ? ' (this browser)' : ''),
+      h('span', {}, d.name || 'Device', d.device_id === me.device_id ? ' (this browser)' : '',
+        d.push ? h('span', { class: 'muted small-text', testid: 'device-push' }, ' · notifications on') : null),
       h('span', { class: 'muted small-text' }, `active ${shortTime(d.last_active_ts || d.created_ts)}`))));
   }
-  api.me().then((me) => store.setMe(me)).catch(() => {});
+  api.me().then((me) => { store.setMe(me); push.resync(); }).catch(() => {});
   update();
   return { update, unmount() {} };
 }

@@ -224,9 +224,138 @@ function mediaMessage(page, caption) {
   return caption ? m.filter({ has: page.getByTestId('message-body').getByText(caption, { exact: true }) }) : m;
 }
 
+// ---- push notifications ------------------------------------------------------
+
+// Signs in by REST as an existing phone number: a new device of that user.
+async function apiDevice(request, phone, deviceName = 'e2e device') {
+  const otp = await (await request.post('/v1/auth/otp', { data: { phone } })).json();
+  const v = await (await request.post('/v1/auth/verify', { data: { phone, code: otp.dev_code, device_name: deviceName } })).json();
+  return { phone, token: v.token, user_id: v.user_id, device_id: v.device_id, headers: { Authorization: `Bearer ${v.token}` } };
+}
+
+// A browser-side push subscription's keys, made here: {ecdh, p256dh, auth}
+// (base64url), as PushSubscription.toJSON().keys would give them.
+function webPushKeys() {
+  const ecdh = crypto.createECDH('prime256v1');
+  ecdh.generateKeys();
+  const auth = crypto.randomBytes(16);
+  return { ecdh, authBytes: auth, p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') };
+}
+
+// RFC 8291 (aes128gcm, one record): the plaintext of a Web Push body sent to
+// the subscription whose keys are `keys` (from webPushKeys()).
+function decryptWebPush(body, keys) {
+  const salt = body.subarray(0, 16);
+  const rs = body.readUInt32BE(16);
+  const idlen = body[20];
+  const asPublic = body.subarray(21, 21 + idlen);
+  const ciphertext = body.subarray(21 + idlen);
+  if (idlen !== 65 || asPublic[0] !== 4) throw new Error(`key id is not a P-256 point (${idlen} bytes)`);
+  if (ciphertext.length > rs) throw new Error(`more than one record (rs ${rs}, ${ciphertext.length} bytes)`);
+  const uaPublic = keys.ecdh.getPublicKey();
+  const secret = keys.ecdh.computeSecret(asPublic);
+  const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), uaPublic, asPublic]);
+  const ikm = Buffer.from(crypto.hkdfSync('sha256', secret, keys.authBytes, keyInfo, 32));
+  const cek = Buffer.from(crypto.hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: aes128gcm\0'), 16));
+  const nonce = Buffer.from(crypto.hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: nonce\0'), 12));
+  const d = crypto.createDecipheriv('aes-128-gcm', cek, nonce);
+  d.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+  const padded = Buffer.concat([d.update(ciphertext.subarray(0, ciphertext.length - 16)), d.final()]);
+  let end = padded.length - 1;
+  while (end >= 0 && padded[end] === 0) end--;
+  if (padded[end] !== 2) throw new Error(`last record delimiter is ${padded[end]}, not 2`);
+  return padded.subarray(0, end).toString('utf8');
+}
+
+// Checks a VAPID (RFC 8292) Authorization header: `vapid t=<ES256 JWT>, k=<key>`.
+// Returns the JWT claims; throws when the signature does not verify with `k`
+// or `k` is not `publicKey`.
+function checkVapid(header, publicKey) {
+  const m = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(header || '');
+  if (!m) throw new Error(`Authorization is not "vapid t=..., k=...": ${header}`);
+  const [, jwt, k] = m;
+  if (k !== publicKey) throw new Error(`k=${k} is not the server's VAPID key ${publicKey}`);
+  const [h64, c64, s64] = jwt.split('.');
+  const head = JSON.parse(Buffer.from(h64, 'base64url').toString());
+  if (head.alg !== 'ES256') throw new Error(`JWT alg ${head.alg}`);
+  const point = Buffer.from(k, 'base64url');
+  const key = crypto.createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33, 65).toString('base64url') }, format: 'jwk' });
+  const ok = crypto.verify('sha256', Buffer.from(`${h64}.${c64}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s64, 'base64url'));
+  if (!ok) throw new Error('the VAPID JWT signature does not verify');
+  return JSON.parse(Buffer.from(c64, 'base64url').toString());
+}
+
+// A stand-in push service on loopback (chatd --dev allows http and loopback
+// targets): records every request {path, headers, body}; answers 201.
+async function fakePushService() {
+  const http = require('node:http');
+  const requests = [];
+  const waiters = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      requests.push({ method: req.method, path: req.url, headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(201, { Location: `${req.url}/msg${requests.length}` });
+      res.end();
+      for (const w of waiters.splice(0)) w();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    requests,
+    // The next request to `path` after the first `from` ones.
+    async next(path, from, timeout = 20_000) {
+      const deadline = Date.now() + timeout;
+      for (;;) {
+        const hit = requests.slice(from).find((r) => r.path === path);
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no push to ${path} within ${timeout} ms (${requests.length} requests seen)`);
+        await new Promise((r) => { waiters.push(r); setTimeout(r, 250); });
+      }
+    },
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+// Chromium's DevTools protocol delivers a plaintext push to the page's service
+// worker (ServiceWorker.deliverPushMessage), as if the push service had; and
+// what the worker shows (registration.getNotifications()).
+// getNotifications() drops from Chromium's store the notifications its display
+// has not reported as shown yet, so one read right after a showNotification()
+// can lose it: deliver() waits a moment before anything reads them.
+async function serviceWorkerPush(page) {
+  const origin = new URL(page.url()).origin;
+  const cdp = await page.context().newCDPSession(page);
+  const regs = new Map();
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
+    for (const r of e.registrations) regs.set(r.registrationId, r);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await expect.poll(() => [...regs.values()].filter((r) => !r.isDeleted && r.scopeURL === `${origin}/`).length).toBe(1);
+  const reg = [...regs.values()].find((r) => !r.isDeleted && r.scopeURL === `${origin}/`);
+  return {
+    deliver: async (payload) => {
+      await cdp.send('ServiceWorker.deliverPushMessage', {
+        origin: `${origin}/`, registrationId: reg.registrationId,
+        data: typeof payload === 'string' ? payload : JSON.stringify(payload),
+      });
+      await sleep(400);
+    },
+    notifications: () => page.evaluate(async () => {
+      const r = await navigator.serviceWorker.ready;
+      return (await r.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+    }),
+  };
+}
+
 module.exports = {
   problems, watch, apiUser,
   signIn, expectOnline, startDirectChat, openChat, send, message, expectTick, bodies, shot,
   stopServer, startServer, newPhone, sleep,
   fixture, sha256, attach, dropFiles, pasteFiles, naturalWidth, mediaMessage,
+  apiDevice, webPushKeys, decryptWebPush, checkVapid, fakePushService, serviceWorkerPush,
 };
