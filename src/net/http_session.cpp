@@ -72,7 +72,7 @@ std::string media_type_of(beast::string_view header) {
 constexpr std::size_t kUploadChunk = 64 * 1024;
 // sendfile(2) is asked for at most this much per call, so one large download
 // cannot monopolise its worker thread between waits.
-constexpr std::size_t kSendfileChunk = 1 << 20;
+constexpr std::size_t kSendfileChunk = 4 << 20;
 
 class HttpSession final : public std::enable_shared_from_this<HttpSession> {
  public:
@@ -204,6 +204,11 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     const bool expect_continue = beast::iequals(req[http::field::expect], "100-continue");
     upload_->parser.emplace(std::move(*parser_));
     upload_->parser->body_limit(limit);  // a chunked body is cut off here
+    // Beast sizes each socket read by the read buffer's spare room, which a
+    // connection grew only as far as its request heads: 512-byte reads, a
+    // syscall pair per 512 bytes of a 100 MiB file. Room for a whole piece
+    // makes each read up to 64 KiB; the buffer shrinks again afterwards.
+    buffer_.reserve(kUploadChunk);
     if (!expect_continue) return read_upload_piece();
     // curl and others wait for this before sending a large body.
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -247,6 +252,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     if (!upload_->parser->is_done()) return read_upload_piece();
 
     stream_.expires_never();  // the pool answers; the pending answer keeps us alive
+    buffer_.shrink_to_fit();
     auto upload = std::move(upload_);
     ctx_.media.finish_upload(
         std::move(upload->sink), std::move(upload->who), std::move(upload->claimed_mime),
@@ -312,10 +318,14 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
       const ssize_t n =
           ::sendfile(sock, d.fd, &offset, std::min<std::uint64_t>(d.length, kSendfileChunk));
       if (n > 0) {
-        d.offset += static_cast<std::uint64_t>(n);
-        d.length -= static_cast<std::uint64_t>(n);
-        ctx_.metrics.media_download_bytes.fetch_add(static_cast<std::uint64_t>(n),
-                                                    std::memory_order_relaxed);
+        const auto sent = static_cast<std::uint64_t>(n);
+        const bool short_write = sent < std::min<std::uint64_t>(d.length, kSendfileChunk);
+        d.offset += sent;
+        d.length -= sent;
+        ctx_.metrics.media_download_bytes.fetch_add(sent, std::memory_order_relaxed);
+        // A short write means the socket buffer is full: wait for room rather
+        // than ask again only to be told EAGAIN.
+        if (short_write && d.length > 0) return wait_writable();
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
