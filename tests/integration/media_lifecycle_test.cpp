@@ -17,10 +17,6 @@ namespace {
 using namespace state;
 using namespace media_support;
 
-std::string id_of(const json::object& o) {
-  return client::string_field(o, "media_id");
-}
-
 std::int64_t seq_of_sent(const HttpResponse& r) {
   if (r.status != 201) throw std::runtime_error("send: " + describe(r));
   return client::int_field(r.json().as_object(), "seq");

@@ -33,6 +33,11 @@ inline std::string fixture(const std::string& name) {
   return s.str();
 }
 
+// The media_id of an upload's answer.
+inline std::string id_of(const json::object& upload) {
+  return client::string_field(upload, "media_id");
+}
+
 // POST /v1/media with `bytes` as the body.
 inline HttpResponse upload(HttpClient& http, const Account& who, const std::string& bytes,
                            const std::string& content_type, const std::string& filename = "") {

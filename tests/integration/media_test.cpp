@@ -13,10 +13,6 @@ namespace {
 using namespace state;
 using namespace media_support;
 
-std::string id_of(const json::object& o) {
-  return client::string_field(o, "media_id");
-}
-
 TEST(Media, UploadReportsSniffedTypeDimensionsHashAndServesTheBytesBack) {
   ChatServer server;
   auto http = server.http();

@@ -25,55 +25,16 @@
 #include "push/providers.hpp"
 #include "push/push_types.hpp"
 #include "push/webpush.hpp"
+#include "push_test_keys.hpp"
 #include "test_json.hpp"
 
 namespace chat::push {
 namespace {
 namespace json = boost::json;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using namespace test_keys;
 
 // ---- helpers ----
-
-std::string b64(std::string_view text) {
-  auto r = base64url_decode(text);
-  EXPECT_TRUE(r.ok()) << text;
-  return r.ok() ? *r : std::string();
-}
-
-Pkey ec_key() {
-  return Pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-}
-Pkey rsa_key() {
-  return Pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048)));
-}
-
-std::string pem_of(EVP_PKEY* key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
-  return pem;
-}
-
-std::pair<std::string, std::string> raw_ec(EVP_PKEY* key) {
-  BIGNUM* d = nullptr;
-  EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d);
-  std::string priv(32, '\0');
-  BN_bn2binpad(d, reinterpret_cast<unsigned char*>(priv.data()), 32);
-  BN_clear_free(d);
-  std::string pub(65, '\0');
-  std::size_t len = 0;
-  EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
-                                  reinterpret_cast<unsigned char*>(pub.data()), pub.size(), &len);
-  pub.resize(len);
-  return {priv, pub};
-}
 
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> parts;
@@ -85,35 +46,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
     start = at + 1;
   }
   return parts;
-}
-
-json::object jwt_json(std::string_view jwt, int part) {
-  return test::parse_json_object(b64(split(jwt, '.').at(part)));
-}
-
-bool verify_jwt(std::string_view jwt, EVP_PKEY* key, bool es256) {
-  auto parts = split(jwt, '.');
-  if (parts.size() != 3) return false;
-  const std::string input = parts[0] + "." + parts[1];
-  std::string sig = b64(parts[2]);
-  if (es256) {
-    if (sig.size() != 64) return false;
-    ECDSA_SIG* s = ECDSA_SIG_new();
-    const auto* raw = reinterpret_cast<const unsigned char*>(sig.data());
-    ECDSA_SIG_set0(s, BN_bin2bn(raw, 32, nullptr), BN_bin2bn(raw + 32, 32, nullptr));
-    unsigned char* der = nullptr;
-    int len = i2d_ECDSA_SIG(s, &der);
-    sig.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
-    OPENSSL_free(der);
-    ECDSA_SIG_free(s);
-  }
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok =
-      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  return ok;
 }
 
 std::string header(const OutgoingRequest& r, std::string_view name) {
