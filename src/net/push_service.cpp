@@ -1,5 +1,8 @@
 #include "net/push_service.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -100,6 +103,9 @@ void PushService::wake() {
 }
 
 void PushService::loop() {
+  // Below the socket threads' priority (nice 10), like the media pool: a
+  // burst of a thousand pushes must not take the cores from chat traffic.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   auto& outbox = core_.push();
   const Clock& clock = core_.sequencer().clock();
   std::unique_lock lock(mutex_);

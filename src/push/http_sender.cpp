@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -28,7 +30,7 @@ namespace {
 constexpr std::size_t kMaxBody = 64 * 1024;
 // Per host: enough parallel HTTP/1.1 connections that one slow request does not
 // queue the next ones behind it; HTTP/2 hosts (APNs) multiplex on one of them.
-constexpr long kMaxHostConnections = 8;
+constexpr long kMaxHostConnections = 32;
 // Idle connections kept for reuse across all hosts (keep-alive, TLS resumption).
 constexpr long kMaxCachedConnections = 64;
 // The poll loop wakes at least this often even with nothing to do (curl's own
@@ -148,6 +150,7 @@ struct HttpSender::Impl {
   struct Transfer {
     OutgoingRequest req;
     std::function<void(PushResponse)> done;
+    std::string origin;  // scheme://host:port: the unit of fairness
     CURL* easy = nullptr;
     curl_slist* headers = nullptr;
     std::string body;
@@ -172,8 +175,19 @@ struct HttpSender::Impl {
   bool closed = false;                // guarded by mu: the thread has drained for good
   std::atomic<std::size_t> pending{0};
 
-  // Sender thread only.
-  std::deque<TransferPtr> waiting;  // over max_in_flight, in submit order
+  // Sender thread only. Requests wait per origin (scheme://host:port) and
+  // start round-robin across origins, at most kPerOrigin in libcurl at once
+  // per origin: a burst of 10,000 pushes to one receiver then costs libcurl
+  // a short pending list instead of a walk over thousands of handles on every
+  // pass, and a slow or dead origin holds at most its own share of the
+  // max_in_flight slots while every other origin keeps going.
+  struct Origin {
+    std::deque<TransferPtr> queue;  // in submit order
+    std::size_t active = 0;
+    bool ready = false;  // listed in `ready`
+  };
+  std::unordered_map<std::string, Origin> origins;
+  std::deque<std::string> ready;  // origins with something queued and room
   std::unordered_map<CURL*, TransferPtr> active;
   std::thread thread;
 
@@ -199,6 +213,7 @@ struct HttpSender::Impl {
 
   void submit(OutgoingRequest req, std::function<void(PushResponse)> done) {
     auto t = std::make_unique<Transfer>();
+    t->origin = http_origin(req.url).value_or(req.url);
     t->req = std::move(req);
     t->done = std::move(done);
     bool queued = false;
@@ -222,12 +237,15 @@ struct HttpSender::Impl {
   }
 
   void run() {
+    // Pushes may wait a few milliseconds; chat traffic on the socket threads
+    // should not: below their priority (nice 10) when the cores are busy.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
     for (;;) {
       {
         std::lock_guard lock(mu);
         if (stopping) break;
         while (!submitted.empty()) {
-          waiting.push_back(std::move(submitted.front()));
+          enqueue(std::move(submitted.front()));
           submitted.pop_front();
         }
       }
@@ -239,18 +257,40 @@ struct HttpSender::Impl {
         if (msg->msg == CURLMSG_DONE) finish(msg->easy_handle, msg->data.result);
       }
       // Finished transfers free slots: start the next ones before sleeping.
-      if (!waiting.empty() && active.size() < config.max_in_flight) continue;
+      if (!ready.empty() && active.size() < config.max_in_flight) continue;
       curl_multi_poll(multi, nullptr, 0, kPollMs, nullptr);
     }
     shutdown();
   }
 
+  static constexpr std::size_t kPerOrigin = 2 * kMaxHostConnections;
+
+  void enqueue(TransferPtr t) {
+    Origin& o = origins[t->origin];
+    o.queue.push_back(std::move(t));
+    mark_ready(o, o.queue.back()->origin);
+  }
+
+  void mark_ready(Origin& o, const std::string& name) {
+    if (!o.ready && !o.queue.empty() && o.active < kPerOrigin) {
+      o.ready = true;
+      ready.push_back(name);
+    }
+  }
+
   void start_waiting() {
-    while (!waiting.empty() && active.size() < std::max<std::size_t>(config.max_in_flight, 1)) {
-      TransferPtr t = std::move(waiting.front());
-      waiting.pop_front();
+    while (!ready.empty() && active.size() < std::max<std::size_t>(config.max_in_flight, 1)) {
+      const std::string name = std::move(ready.front());
+      ready.pop_front();
+      Origin& o = origins[name];
+      o.ready = false;
+      TransferPtr t = std::move(o.queue.front());
+      o.queue.pop_front();
+      ++o.active;
+      mark_ready(o, name);  // round robin: back of the line if it has more
       std::string error = setup(*t);
       if (!error.empty()) {
+        release(t->origin);
         PushResponse r;
         r.error = std::move(error);
         complete(*t, std::move(r));
@@ -385,6 +425,7 @@ struct HttpSender::Impl {
     TransferPtr t = std::move(it->second);
     active.erase(it);
     curl_multi_remove_handle(multi, easy);
+    release(t->origin);
 
     long code = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
@@ -399,6 +440,18 @@ struct HttpSender::Impl {
       r.error = t->errbuf[0] != '\0' ? std::string(t->errbuf) : curl_easy_strerror(result);
     }
     complete(*t, std::move(r));
+  }
+
+  void release(const std::string& name) {
+    auto it = origins.find(name);
+    if (it == origins.end()) return;
+    Origin& o = it->second;
+    --o.active;
+    if (o.active == 0 && o.queue.empty()) {
+      origins.erase(it);
+      return;
+    }
+    mark_ready(o, name);
   }
 
   void complete(Transfer& t, PushResponse r) {
@@ -418,9 +471,11 @@ struct HttpSender::Impl {
     for (auto& [easy, t] : active)
       left.push_back(std::move(t));
     active.clear();
-    for (auto& t : waiting)
-      left.push_back(std::move(t));
-    waiting.clear();
+    for (auto& [name, o] : origins)
+      for (auto& t : o.queue)
+        left.push_back(std::move(t));
+    origins.clear();
+    ready.clear();
     {
       std::lock_guard lock(mu);
       for (auto& t : submitted)

@@ -11,6 +11,16 @@
 // EC import does not derive it); EC_GROUP/EC_POINT are not deprecated, only
 // EC_KEY is.
 //
+// The per-push path (encrypt_for) does only the work the scheme needs: one
+// key generation from a cached P-256 context, one import of the subscriber's
+// point into a copy of a cached P-256 parameters key (the decode checks the
+// point is on the curve; P-256's cofactor is 1, so that is the whole check),
+// and one ECDH without re-validating the peer (measured here: ~70 us, against
+// ~230 us for EVP_PKEY_fromdata, EVP_PKEY_public_check -- a full scalar
+// multiplication -- and EVP_PKEY_derive_set_peer, which checks the peer again).
+// encrypt_aes128gcm, which takes a raw private key (the RFC test vectors),
+// keeps the slower import of that key and shares the rest.
+//
 // A message is always one record (Web Push forbids more): plaintext, the
 // last-record delimiter 0x02, no further padding, then the 16-byte tag.
 #include "push/webpush.hpp"
@@ -19,10 +29,12 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <unistd.h>
@@ -32,7 +44,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <utility>
 
@@ -46,6 +60,15 @@ struct PkeyFree {
 };
 struct PkeyCtxFree {
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+struct MacFree {
+  void operator()(EVP_MAC* p) const { EVP_MAC_free(p); }
+};
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* p) const { EVP_MAC_CTX_free(p); }
+};
+struct CipherFree {
+  void operator()(EVP_CIPHER* p) const { EVP_CIPHER_free(p); }
 };
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
@@ -84,8 +107,35 @@ const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// HMAC-SHA256 with a per-thread EVP_MAC_CTX: the one-shot HMAC() fetches the
+// algorithm and builds a context on every call, three times the cost of the
+// MAC itself, and a push makes five. (An empty key takes the one-shot path:
+// EVP_MAC_init with no key would reuse the previous one.)
 std::string hmac_sha256(std::string_view key, std::string_view data) {
+  struct Cached {
+    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
+    bool tried = false;
+  };
+  thread_local Cached cached;
+  if (!cached.tried) {
+    cached.tried = true;
+    std::unique_ptr<EVP_MAC, MacFree> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (ctx && EVP_MAC_CTX_set_params(ctx.get(), params) == 1) cached.ctx = std::move(ctx);
+  }
   unsigned char mac[EVP_MAX_MD_SIZE];
+  if (cached.ctx && !key.empty()) {
+    std::size_t len = 0;
+    if (EVP_MAC_init(cached.ctx.get(), bytes(key), key.size(), nullptr) == 1 &&
+        EVP_MAC_update(cached.ctx.get(), bytes(data), data.size()) == 1 &&
+        EVP_MAC_final(cached.ctx.get(), mac, &len, sizeof mac) == 1) {
+      return std::string(reinterpret_cast<const char*>(mac), len);
+    }
+    ERR_clear_error();
+  }
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), bytes(data), data.size(), mac, &len);
   return std::string(reinterpret_cast<const char*>(mac), len);
@@ -133,6 +183,57 @@ Result<Pkey> p256_key(std::string_view point, std::string_view priv = {}) {
   return key;
 }
 
+// Per-thread P-256 state for encrypt_for (an EVP_PKEY_CTX must not be shared
+// between threads): the domain parameters as a key, the template for imported
+// public keys, and a key-generation context made from it.
+struct P256Cache {
+  Pkey params;
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> keygen;
+};
+
+P256Cache* p256_cache() {
+  thread_local P256Cache cache;
+  if (cache.keygen) return &cache;
+  char group[] = "prime256v1";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+      OSSL_PARAM_construct_end()};
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> pctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!pctx || EVP_PKEY_paramgen_init(pctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_params(pctx.get(), params) != 1 ||
+      EVP_PKEY_paramgen(pctx.get(), &raw) != 1) {
+    return nullptr;
+  }
+  Pkey key(raw);
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> keygen(EVP_PKEY_CTX_new(key.get(), nullptr));
+  if (!keygen || EVP_PKEY_keygen_init(keygen.get()) != 1) return nullptr;
+  cache.params = std::move(key);
+  cache.keygen = std::move(keygen);
+  return &cache;
+}
+
+// A P-256 public key from an uncompressed point, the cheap way: a copy of the
+// parameters key with the point set. Decoding the point checks that it is on
+// the curve (OpenSSL refuses it otherwise), and with cofactor 1 every such
+// point but infinity (which has no 0x04 encoding) generates the whole group,
+// so this is as strict as p256_key's EVP_PKEY_public_check.
+Result<Pkey> p256_public_key(std::string_view point) {
+  if (point.size() != kPointBytes || point[0] != '\x04') {
+    return bad_request("not an uncompressed P-256 point");
+  }
+  P256Cache* cache = p256_cache();
+  if (!cache) return internal_error("cannot set up P-256");
+  Pkey key(EVP_PKEY_dup(cache->params.get()));
+  if (!key) return internal_error("out of memory");
+  if (EVP_PKEY_set1_encoded_public_key(key.get(), bytes(point), point.size()) != 1) {
+    ERR_clear_error();
+    return bad_request("not a point on P-256");
+  }
+  return key;
+}
+
 // The uncompressed public point of a raw P-256 private scalar.
 Result<std::string> p256_public_of(std::string_view priv) {
   if (priv.size() != kPrivateBytes) return bad_request("a P-256 private key is 32 bytes");
@@ -164,10 +265,14 @@ Result<std::string> public_point(EVP_PKEY* key) {
   return out;
 }
 
+// Both keys come from p256_key or p256_public_key, which have checked the
+// points, so the peer is not validated again (EVP_PKEY_derive_set_peer would
+// run a full EVP_PKEY_public_check); the derive itself still fails cleanly
+// should the shared point be infinity.
 Result<std::string> ecdh(EVP_PKEY* own, EVP_PKEY* peer) {
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new(own, nullptr));
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
-      EVP_PKEY_derive_set_peer(ctx.get(), peer) != 1) {
+      EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, 0) != 1) {
     return internal_error("ECDH setup failed");
   }
   std::size_t len = 0;
@@ -215,10 +320,15 @@ std::string record_nonce(std::string nonce, std::uint64_t seq) {
 
 Result<std::string> gcm(bool encrypt, std::string_view key, std::string_view nonce,
                         std::string_view input, std::string_view tag_in = {}) {
+  // Fetched once (EVP_aes_128_gcm() would be fetched again on every init);
+  // a fetched EVP_CIPHER may be shared between threads.
+  static const std::unique_ptr<EVP_CIPHER, CipherFree> aes128gcm(
+      EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr));
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return internal_error("out of memory");
-  if (EVP_CipherInit_ex(ctx.get(), EVP_aes_128_gcm(), nullptr, bytes(key), bytes(nonce),
-                        encrypt ? 1 : 0) != 1) {
+  const EVP_CIPHER* cipher = aes128gcm ? aes128gcm.get() : EVP_aes_128_gcm();
+  if (EVP_CipherInit_ex(ctx.get(), cipher, nullptr, bytes(key), bytes(nonce), encrypt ? 1 : 0) !=
+      1) {
     return internal_error("AES-128-GCM init failed");
   }
   std::string out(input.size() + kTagBytes, '\0');
@@ -468,6 +578,27 @@ bool valid_p256_point(std::string_view point) {
 
 }  // namespace detail
 
+namespace {
+
+// RFC 8291 section 3.4 once the sender's key pair exists: ECDH with the user
+// agent's point, the IKM, and one aes128gcm record whose key id is
+// `as_public` (the encoded public point of `own`).
+Result<std::string> encrypt_with(std::string_view plaintext, std::string_view ua_public,
+                                 std::string_view auth, EVP_PKEY* own, std::string_view as_public,
+                                 std::string_view salt) {
+  auto peer = p256_public_key(ua_public);
+  if (!peer) return peer.take_error();
+  auto secret = ecdh(own, peer->get());
+  if (!secret) return secret.take_error();
+  std::string ikm = webpush_ikm(*secret, auth, ua_public, as_public);
+  OPENSSL_cleanse(secret->data(), secret->size());
+  auto body = detail::ece_encrypt(plaintext, ikm, salt, kRecordSize, as_public);
+  OPENSSL_cleanse(ikm.data(), ikm.size());
+  return body;
+}
+
+}  // namespace
+
 Result<std::string> encrypt_aes128gcm(std::string_view plaintext, std::string_view ua_public,
                                       std::string_view auth, std::string_view as_private,
                                       std::string_view salt) {
@@ -476,33 +607,26 @@ Result<std::string> encrypt_aes128gcm(std::string_view plaintext, std::string_vi
   if (!as_public) return as_public.take_error();
   auto own = p256_key(*as_public, as_private);
   if (!own) return own.take_error();
-  auto peer = p256_key(ua_public);
-  if (!peer) return peer.take_error();
-  auto secret = ecdh(own->get(), peer->get());
-  if (!secret) return secret.take_error();
-  const std::string ikm = webpush_ikm(*secret, auth, ua_public, *as_public);
-  return detail::ece_encrypt(plaintext, ikm, salt, kRecordSize, *as_public);
+  return encrypt_with(plaintext, ua_public, auth, own->get(), *as_public, salt);
 }
 
 Result<std::string> encrypt_for(std::string_view plaintext, std::string_view ua_public,
                                 std::string_view auth) {
-  Pkey ephemeral(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", kCurve));
-  if (!ephemeral) return internal_error("cannot make an ephemeral key");
-  BIGNUM* d_raw = nullptr;
-  if (EVP_PKEY_get_bn_param(ephemeral.get(), OSSL_PKEY_PARAM_PRIV_KEY, &d_raw) != 1) {
-    return internal_error("cannot read the ephemeral key");
+  if (auth.size() != kAuthBytes) return bad_request("the auth secret is 16 bytes");
+  P256Cache* cache = p256_cache();
+  if (!cache) return internal_error("cannot set up P-256");
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_generate(cache->keygen.get(), &raw) != 1) {
+    return internal_error("cannot make an ephemeral key");
   }
-  std::unique_ptr<BIGNUM, BnFree> d(d_raw);
-  std::string as_private(kPrivateBytes, '\0');
+  const Pkey ephemeral(raw);
+  auto as_public = public_point(ephemeral.get());
+  if (!as_public) return as_public.take_error();
   std::string salt(kSaltBytes, '\0');
-  if (BN_bn2binpad(d.get(), reinterpret_cast<unsigned char*>(as_private.data()), kPrivateBytes) !=
-          kPrivateBytes ||
-      RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), kSaltBytes) != 1) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), kSaltBytes) != 1) {
     return internal_error("cannot make the salt");
   }
-  auto body = encrypt_aes128gcm(plaintext, ua_public, auth, as_private, salt);
-  OPENSSL_cleanse(as_private.data(), as_private.size());
-  return body;
+  return encrypt_with(plaintext, ua_public, auth, ephemeral.get(), *as_public, salt);
 }
 
 // ---- VAPID ----
@@ -535,22 +659,69 @@ VapidKey VapidKey::load_or_create(const std::filesystem::path& pem_path) {
   auto point = public_point(key.get());
   if (!point) vapid_fail(pem_path, point.error().message);
   out.public_b64_ = base64url_encode(*point);
+  out.cache_ = std::make_unique<AuthCache>();
   out.pkey_ = key.release();
   return out;
 }
+
+// The Authorization headers already signed, per (origin, contact). A token is
+// made valid for 12 h and reused until less than 1 h of that is left, so a
+// push service sees at most a few signatures an hour per origin rather than
+// one per push (an ES256 signature is most of the cost of a header).
+struct VapidKey::AuthCache {
+  struct Entry {
+    std::int64_t issued = 0;  // now_s when signed; exp = issued + kLifetime
+    std::string header;
+  };
+  std::mutex mutex;
+  std::map<std::pair<std::string, std::string>, Entry> entries;
+};
+
+namespace {
+
+constexpr std::int64_t kVapidLifetime = 12 * 3600;  // RFC 8292: at most 24 h
+constexpr std::int64_t kVapidMinLeft = 3600;        // re-sign below this
+constexpr std::size_t kVapidMaxCached = 64;         // origins are a handful of push services
+
+// Whether a header signed at `issued` may still go out at `now_s`: more than
+// an hour left, and not from the future (a clock set back re-signs, so `exp`
+// never lies more than kVapidLifetime ahead).
+bool vapid_fresh(std::int64_t issued, std::int64_t now_s) {
+  return issued <= now_s && issued + kVapidLifetime - now_s > kVapidMinLeft;
+}
+
+}  // namespace
 
 std::string VapidKey::authorization(std::string_view endpoint, std::string_view contact,
                                     std::int64_t now_s) const {
   const auto origin = http_origin(endpoint);
   if (!origin || !pkey_) return {};
+  std::pair<std::string, std::string> key(*origin, contact);
+  if (cache_) {
+    std::lock_guard lock(cache_->mutex);
+    if (auto it = cache_->entries.find(key);
+        it != cache_->entries.end() && vapid_fresh(it->second.issued, now_s)) {
+      return it->second.header;
+    }
+  }
   boost::json::object claims;
   claims["aud"] = *origin;
-  claims["exp"] = now_s + 12 * 3600;
+  claims["exp"] = now_s + kVapidLifetime;
   claims["sub"] = contact;
   auto jwt = detail::sign_es256_key(R"({"typ":"JWT","alg":"ES256"})",
                                     boost::json::serialize(claims), static_cast<EVP_PKEY*>(pkey_));
   if (!jwt) return {};
-  return "vapid t=" + *jwt + ", k=" + public_b64_;
+  std::string header = "vapid t=" + *jwt + ", k=" + public_b64_;
+  if (cache_) {
+    std::lock_guard lock(cache_->mutex);
+    auto& entries = cache_->entries;
+    if (entries.size() >= kVapidMaxCached && !entries.contains(key)) {
+      std::erase_if(entries, [&](const auto& e) { return !vapid_fresh(e.second.issued, now_s); });
+      if (entries.size() >= kVapidMaxCached) entries.clear();
+    }
+    entries[std::move(key)] = {now_s, header};
+  }
+  return header;
 }
 
 VapidKey::~VapidKey() {
@@ -558,13 +729,16 @@ VapidKey::~VapidKey() {
 }
 
 VapidKey::VapidKey(VapidKey&& other) noexcept
-    : pkey_(std::exchange(other.pkey_, nullptr)), public_b64_(std::move(other.public_b64_)) {}
+    : pkey_(std::exchange(other.pkey_, nullptr)),
+      public_b64_(std::move(other.public_b64_)),
+      cache_(std::move(other.cache_)) {}
 
 VapidKey& VapidKey::operator=(VapidKey&& other) noexcept {
   if (this != &other) {
     EVP_PKEY_free(static_cast<EVP_PKEY*>(pkey_));
     pkey_ = std::exchange(other.pkey_, nullptr);
     public_b64_ = std::move(other.public_b64_);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }

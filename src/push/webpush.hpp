@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -36,7 +37,10 @@ class VapidKey {
   // The uncompressed public point, base64url (GET /v1/push/vapid, and `k=`).
   const std::string& public_key_b64() const { return public_b64_; }
   // `vapid t=<ES256 JWT>, k=<public key>` for `endpoint`'s origin, valid until
-  // `now_s + 12 h` (at most 24 h per RFC 8292), `sub` = `contact`.
+  // `now_s + 12 h` (at most 24 h per RFC 8292), `sub` = `contact`. The header
+  // is cached per origin and contact and handed out again while more than 1 h
+  // of its validity is left (so `exp` is then that of the cached token).
+  // Thread-safe.
   std::string authorization(std::string_view endpoint, std::string_view contact,
                             std::int64_t now_s) const;
   ~VapidKey();
@@ -44,9 +48,11 @@ class VapidKey {
   VapidKey& operator=(VapidKey&&) noexcept;
 
  private:
+  struct AuthCache;  // signed headers per (origin, contact); in webpush.cpp
   VapidKey() = default;
   void* pkey_ = nullptr;  // EVP_PKEY*
   std::string public_b64_;
+  std::unique_ptr<AuthCache> cache_;
 };
 
 namespace detail {

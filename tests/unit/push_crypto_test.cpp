@@ -22,6 +22,8 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "push/jwt.hpp"
 #include "push/webpush.hpp"
@@ -197,6 +199,59 @@ TEST(WebPushEncryption, EncryptForUsesAFreshKeyAndSaltThatTheUserAgentCanOpen) {
   }
 }
 
+TEST(WebPushEncryption, EncryptForStaysDecryptableAcrossCallsThreadsAndBadKeys) {
+  // encrypt_for keeps per-thread OpenSSL state between calls: every body must
+  // still open, including after a refused key and on another thread.
+  Pkey ua = ec_key();
+  auto [ua_private, ua_public] = raw_ec(ua.get());
+  const std::string auth = random_bytes(16);
+  std::string off_curve = ua_public;
+  off_curve[64] ^= 1;
+  auto round = [&](const std::string& text) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 8; ++i) {
+      auto body = encrypt_for(text, ua_public, auth);
+      if (!body.ok()) return std::string("encrypt_for: ") + body.error().message;
+      auto plain = detail::webpush_decrypt(*body, ua_private, ua_public, auth);
+      if (!plain.ok()) return std::string("decrypt: ") + plain.error().message;
+      if (*plain != text) return std::string("wrong plaintext");
+      keys.push_back(body->substr(21, 65));
+      if (encrypt_for(text, off_curve, auth).ok()) return std::string("off-curve key accepted");
+    }
+    for (std::size_t i = 1; i < keys.size(); ++i) {
+      if (keys[i] == keys[i - 1]) return std::string("ephemeral key reused");
+    }
+    return std::string();
+  };
+  EXPECT_EQ(round("first"), "");
+  std::string other;
+  std::thread([&] { other = round("on another thread"); }).join();
+  EXPECT_EQ(other, "");
+  EXPECT_EQ(round("again"), "");
+}
+
+TEST(WebPushEncryption, WebPushRequestBodyDecryptsForTheSubscription) {
+  const auto dir = temp_dir();
+  auto vapid = VapidKey::load_or_create(dir / "vapid.pem");
+  Pkey ua = ec_key();
+  auto [ua_private, ua_public] = raw_ec(ua.get());
+  const std::string auth = random_bytes(16);
+  PushTarget t;
+  t.kind = TargetKind::webpush;
+  t.endpoint = "https://push.example.com/x";
+  t.p256dh = base64url_encode(ua_public);
+  t.auth = base64url_encode(auth);
+  PushPayload p;
+  p.chat_id = "c1";
+  p.seq = 7;
+  auto req = webpush_request(t, p, vapid, "mailto:a@b", 1'764'000'000);
+  ASSERT_TRUE(req.ok()) << req.error().message;
+  auto plain = detail::webpush_decrypt(req->body, ua_private, ua_public, auth);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(*plain, payload_json(p));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(WebPushEncryption, RefusesBadKeysAndOversizedPlaintext) {
   Pkey ua = ec_key();
   auto [ua_private, ua_public] = raw_ec(ua.get());
@@ -337,6 +392,58 @@ TEST(Vapid, AuthorizationIsAVerifiableEs256TokenForTheEndpointsOrigin) {
     EXPECT_EQ(claims.at("sub"), "mailto:ops@example.com");
   }
   EXPECT_EQ(vapid.authorization("not a url", "mailto:a@b", now), "");
+  std::filesystem::remove_all(dir);
+}
+
+std::int64_t vapid_exp(const std::string& authorization) {
+  const auto comma = authorization.find(", k=");
+  return jwt_json(authorization.substr(8, comma - 8), 1).at("exp").to_number<std::int64_t>();
+}
+
+TEST(Vapid, AuthorizationIsReusedPerOriginWhileMoreThanAnHourIsLeft) {
+  const auto dir = temp_dir();
+  auto vapid = VapidKey::load_or_create(dir / "vapid.pem");
+  Pkey pub = public_from_point(b64(vapid.public_key_b64()));
+  const std::int64_t now = 1'764'000'000;
+  const std::string contact = "mailto:ops@example.com";
+  const std::string first = vapid.authorization("https://push.example.com/a", contact, now);
+  ASSERT_TRUE(first.starts_with("vapid t=")) << first;
+  EXPECT_EQ(vapid_exp(first), now + 12 * 3600);
+
+  // The same origin (any path, any case) within the window: the same header,
+  // ECDSA signatures being randomized, so not signed again.
+  EXPECT_EQ(vapid.authorization("https://push.example.com/a", contact, now), first);
+  EXPECT_EQ(vapid.authorization("https://PUSH.example.com:443/b/c", contact, now + 60), first);
+  EXPECT_EQ(vapid.authorization("https://push.example.com/d", contact, now + 11 * 3600 - 1), first);
+
+  // Another origin, or another contact: a header of its own.
+  const std::string other = vapid.authorization("https://fcm.googleapis.com/x", contact, now + 5);
+  EXPECT_NE(other, first);
+  EXPECT_EQ(jwt_json(other.substr(8, other.find(", k=") - 8), 1).at("aud"),
+            "https://fcm.googleapis.com");
+  EXPECT_EQ(vapid_exp(other), now + 5 + 12 * 3600);
+  const std::string other_contact =
+      vapid.authorization("https://push.example.com/a", "mailto:x@example.com", now + 5);
+  EXPECT_NE(other_contact, first);
+  EXPECT_EQ(vapid.authorization("https://push.example.com/a", contact, now + 10), first);
+
+  // An hour or less of validity left: a fresh token, then reused in turn.
+  const std::int64_t later = now + 11 * 3600;
+  const std::string fresh = vapid.authorization("https://push.example.com/a", contact, later);
+  EXPECT_NE(fresh, first);
+  EXPECT_EQ(vapid_exp(fresh), later + 12 * 3600);
+  EXPECT_TRUE(verify_jwt(fresh.substr(8, fresh.find(", k=") - 8), pub.get(), true));
+  EXPECT_EQ(vapid.authorization("https://push.example.com/a", contact, later + 3600), fresh);
+
+  // A clock set back re-signs rather than hand out a token expiring over 12 h ahead.
+  const std::string earlier = vapid.authorization("https://push.example.com/a", contact, now);
+  EXPECT_NE(earlier, fresh);
+  EXPECT_EQ(vapid_exp(earlier), now + 12 * 3600);
+
+  // Moving the key keeps working (and keeps the cache).
+  const std::string before_move = vapid.authorization("https://push.example.com/a", contact, now);
+  VapidKey moved = std::move(vapid);
+  EXPECT_EQ(moved.authorization("https://push.example.com/a", contact, now + 1), before_move);
   std::filesystem::remove_all(dir);
 }
 
