@@ -609,6 +609,17 @@ void PushOutbox::complete(const DuePush& push, PushResult result,
   });
 }
 
+void PushOutbox::complete_all(const std::vector<Completion>& done, std::int64_t now_ms) {
+  if (done.empty()) return;
+  auto self = impl_;
+  self->seq.transact([&](Transaction& tx) {
+    std::vector<std::string> held;
+    for (const auto& c : done)
+      complete_locked(tx, c.push, c.result, c.retry_after_ms, now_ms, held);
+    self->release_on_commit(self, tx, std::move(held));
+  });
+}
+
 void PushOutbox::complete_locked(Transaction& tx, const DuePush& push, PushResult result,
                                  std::optional<std::int64_t> retry_after_ms, std::int64_t now_ms,
                                  std::vector<std::string>& held) {

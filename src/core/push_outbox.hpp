@@ -117,6 +117,14 @@ class PushOutbox {
   // `retry_after_ms` (from Retry-After) overrides the backoff when set.
   void complete(const DuePush& push, PushResult result, std::optional<std::int64_t> retry_after_ms,
                 std::int64_t now_ms);
+  // Many completions in one transaction: a burst of a thousand pushes then
+  // costs the writer and the sequencer lock one commit, not a thousand.
+  struct Completion {
+    DuePush push;
+    PushResult result = PushResult::sent;
+    std::optional<std::int64_t> retry_after_ms;
+  };
+  void complete_all(const std::vector<Completion>& done, std::int64_t now_ms);
 
   // For /metrics.
   std::size_t outbox_depth() const;

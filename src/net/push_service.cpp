@@ -80,6 +80,16 @@ PushService::~PushService() {
   // Completes what is in flight with "shutdown" (status 0): those rows are
   // rescheduled as retries, so nothing is lost.
   sender_.reset();
+  flush_completions();
+}
+
+void PushService::flush_completions() {
+  std::vector<core::PushOutbox::Completion> batch;
+  {
+    std::lock_guard lock(completions_mutex_);
+    batch.swap(completions_);
+  }
+  core_.push().complete_all(batch, core_.sequencer().clock().now_ms());
 }
 
 Result<std::pair<std::string, std::string>> PushService::parse_target(std::string_view body) const {
@@ -113,6 +123,7 @@ void PushService::loop() {
     woken_ = false;
     lock.unlock();
     try {
+      flush_completions();
       for (auto& due : outbox.take_due(clock.now_ms(), 512))
         dispatch(std::move(due));
     } catch (const std::exception& e) {
@@ -209,8 +220,14 @@ void PushService::finish(const core::DuePush& due, push::TargetKind kind,
                                     : "http_" + std::to_string(r.status));
       break;
   }
-  core_.push().complete(due, result_of(outcome), r.retry_after_ms,
-                        core_.sequencer().clock().now_ms());
+  bool first = false;
+  {
+    std::lock_guard lock(completions_mutex_);
+    first = completions_.empty();
+    completions_.push_back({due, result_of(outcome), r.retry_after_ms});
+  }
+  // The first of a batch wakes the loop; the rest ride along with it.
+  if (first) wake();
 }
 
 void PushService::with_fcm_token(std::function<void(Result<std::string>)> then) {

@@ -56,6 +56,9 @@ class PushService {
   void finish(const core::DuePush& due, push::TargetKind kind, const push::PushResponse& r);
   void with_fcm_token(std::function<void(Result<std::string>)> then);
   void wake();
+  // Hands the completions gathered since the last call to the outbox in one
+  // transaction (the loop thread, once per pass; the destructor, last).
+  void flush_completions();
 
   core::ChatCore& core_;
   Metrics& metrics_;
@@ -69,6 +72,10 @@ class PushService {
   std::int64_t fcm_token_expiry_s_ = 0;
   bool fcm_token_pending_ = false;
   std::deque<std::function<void(Result<std::string>)>> fcm_waiting_;
+
+  // Outcomes reported by the sender thread, committed by the loop in batches.
+  std::mutex completions_mutex_;
+  std::vector<core::PushOutbox::Completion> completions_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -515,6 +515,39 @@ TEST_F(PushOutboxTest, ARemovedMemberIsNotPushed) {
   EXPECT_TRUE(due().empty());
 }
 
+TEST_F(PushOutboxTest, CompletionsOfABurstCommitTogetherWithEachOutcomeApplied) {
+  pair();
+  auto carol = new_user();
+  target(carol);
+  const std::string other = direct(alice, carol);
+  const std::uint64_t seq = send_ok(alice, chat, "to bob");
+  send_ok(alice, other, "to carol");
+  clock_.advance(kDelay);
+  auto pushes = due();
+  ASSERT_EQ(pushes.size(), 2u);
+  std::vector<core::PushOutbox::Completion> done;
+  for (const auto& p : pushes) {
+    done.push_back({p, p.user_id == bob.user_id ? PushResult::sent : PushResult::retry, 2'000});
+  }
+  push().complete_all(done, clock_.now_ms());
+  settle();
+  EXPECT_EQ(push().outbox_depth(), 1u) << "Bob's row is done, Carol's waits for its retry";
+  EXPECT_TRUE(due().empty());
+  clock_.advance(2'000);
+  auto again = due();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].user_id, carol.user_id);
+  EXPECT_EQ(again[0].attempts, 1);
+  // Bob's push was recorded as sent: reading elsewhere now withdraws it.
+  auto bob_laptop = sign_in(core().accounts().user(bob.user_id)->phone, "laptop").who;
+  ASSERT_TRUE(mark_read(bob_laptop, chat, seq).ok());
+  auto clears = due();
+  ASSERT_EQ(clears.size(), 1u);
+  EXPECT_TRUE(clears[0].clear);
+  EXPECT_EQ(clears[0].user_id, bob.user_id);
+  push().complete_all({}, clock_.now_ms());  // nothing to do: no transaction
+}
+
 TEST_F(PushOutboxTest, ReadingOnAnotherDeviceWithdrawsThePush) {
   pair();
   auto bob_laptop = sign_in(core().accounts().user(bob.user_id)->phone, "laptop").who;
