@@ -8,8 +8,10 @@
 //   message committed, recipient device has a target and no live listener
 //        --> row {message, offset of that event} due now + push_delay
 //            (in the message's own commit: a crash cannot lose it; a second
-//            message in the same chat while a row is pending adds nothing --
-//            the push names the newest message when it goes out: coalescing)
+//            message in the same chat while a row is pending adds no row, it
+//            only moves the row's offset to its own event, so "acknowledged"
+//            means acknowledged up to the newest -- the push names the newest
+//            message when it goes out: coalescing)
 //   due --> take_due(): skipped (device acked the event, is live now, the chat
 //            is muted, the target or device is gone, the user left the chat,
 //            or everything from others is read or deleted) or handed out as a

@@ -30,7 +30,7 @@ struct ServiceAccount {
 Result<OutgoingRequest> fcm_token_request(const ServiceAccount& sa, std::int64_t now_s);
 // Parses {"access_token","expires_in",...}: the token and its expiry (s).
 Result<std::pair<std::string, std::int64_t>> parse_token_response(std::string_view body,
-                                                                   std::int64_t now_s);
+                                                                  std::int64_t now_s);
 // POST <base>/v1/projects/<project>/messages:send with Bearer <access_token>,
 // {"message":{"token":...,"data":{...payload fields as strings...},
 //  "android":{"priority":"high","collapse_key":<chat_id>}}}.
