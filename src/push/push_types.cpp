@@ -13,6 +13,8 @@
 // origin (the VAPID audience); the connect-time address check is HttpSender's.
 #include "push/push_types.hpp"
 
+#include <arpa/inet.h>
+
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -22,6 +24,7 @@
 #include <cctype>
 #include <span>
 
+#include "push/http_sender.hpp"
 #include "push/webpush.hpp"
 
 namespace chat::push {
@@ -118,12 +121,32 @@ Result<TargetKind> read_kind(const json::object& o) {
   return *k;
 }
 
+// The host of an origin ("https://[::1]:8443" -> "::1").
+std::string host_of_origin(std::string_view origin) {
+  origin.remove_prefix(origin.find("://") + 3);
+  if (origin.starts_with('[')) return std::string(origin.substr(1, origin.find(']') - 1));
+  return std::string(origin.substr(0, origin.find(':')));
+}
+
+// A URL must be https:// (http:// only when private targets are allowed).
+// Without that permission, a host written as a non-public IP address, or
+// "localhost", is refused here at once; names are checked again after DNS
+// resolution at every connect (HttpSender), which is what stops rebinding.
 Status check_url(std::string_view name, std::string_view url, bool allow_http) {
   const auto origin = http_origin(url);
   const bool https = origin && origin->starts_with("https://");
   if (!origin || (!https && !allow_http)) {
     return field_error(name, allow_http ? "must be an http:// or https:// URL with a host"
                                         : "must be an https:// URL with a host");
+  }
+  if (!allow_http) {
+    const std::string host = host_of_origin(*origin);
+    unsigned char ip[16];
+    const bool literal =
+        inet_pton(AF_INET, host.c_str(), ip) == 1 || inet_pton(AF_INET6, host.c_str(), ip) == 1;
+    if (host == "localhost" || (literal && !HttpSender::is_public_address(host))) {
+      return field_error(name, "must not name a loopback, private or link-local address");
+    }
   }
   return ok_status();
 }

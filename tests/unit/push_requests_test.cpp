@@ -172,6 +172,22 @@ TEST(PushTypes, ParsesEachKind) {
   EXPECT_EQ(a2->topic, "");
 }
 
+TEST(PushTypes, PrivateAddressesAreRefusedUnlessAllowed) {
+  for (const char* url :
+       {"https://127.0.0.1/hook", "https://10.1.2.3:8443/x", "https://[::1]/x",
+        "https://169.254.169.254/latest", "https://localhost/x", "https://192.168.0.10/x"}) {
+    const std::string body = std::string(R"({"kind":"webhook","url":")") + url + R"("})";
+    auto refused = parse_target(body, false);
+    ASSERT_FALSE(refused.ok()) << url;
+    EXPECT_NE(refused.error().message.find("address"), std::string::npos) << url;
+    EXPECT_TRUE(parse_target(body, true).ok()) << url;
+  }
+  // Public addresses and names pass here; names are checked again at connect time.
+  EXPECT_TRUE(parse_target(R"({"kind":"webhook","url":"https://93.184.216.34/x"})", false).ok());
+  EXPECT_TRUE(
+      parse_target(R"({"kind":"webhook","url":"https://hooks.example.com/x"})", false).ok());
+}
+
 TEST(PushTypes, HttpUrlsOnlyWhenAllowed) {
   const char* body = R"({"kind":"webhook","url":"http://127.0.0.1:9000/hook"})";
   auto refused = parse_target(body, false);
